@@ -1,0 +1,23 @@
+"""A hand-written reverse-mode engine (numpy only): the lecture's gates, graphs and network.
+
+Read in this order: ``gates`` (each gate's forward and backward), ``engine`` (the
+``Value`` node and the one backward walk), ``graph`` (the JSON graph format and the
+lecture's ``ComputationalGraph``), ``mlp`` (the lecture's two-layer network).
+This package never imports jax or ``oracle``: it is what the oracle judges.
+"""
+
+from reference.engine import Value, apply
+from reference.gates import GATES, Gate
+from reference.graph import ComputationalGraph, Graph, GraphError, check_graph, check_values
+
+__all__ = [
+    "GATES",
+    "ComputationalGraph",
+    "Gate",
+    "Graph",
+    "GraphError",
+    "Value",
+    "apply",
+    "check_graph",
+    "check_values",
+]
