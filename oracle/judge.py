@@ -1,0 +1,224 @@
+"""Judge cases: run the engine and JAX on the same graph, compare, and classify every input's gradient.
+
+Data flows one way: case -> two interpreters (``reference.ComputationalGraph`` and
+``oracle.jax_ops``) -> ``compare`` -> one ``Record`` per input. When the two disagree,
+a float64 finite difference (through the engine's forward, which has just been checked
+against JAX's) is the third opinion, and the kink table says whether the disagreement
+sits on a non-differentiable point where conventions legitimately differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from oracle.case import Case
+from oracle.compare import (
+    ERROR,
+    FORWARD_MISMATCH,
+    KINK,
+    MATCH,
+    MISMATCH,
+    NONFINITE,
+    Comparison,
+    Record,
+    compare,
+    shape_text,
+)
+from oracle.jax_ops import vjp_batch
+from oracle.kinks import kink_counts
+from reference import ComputationalGraph
+
+# Finite differences in float64: steps relative to max(1, |x|).
+CENTRAL_STEP = 1e-6  # truncation ~h^2, rounding ~eps/h: both near 1e-10
+ONE_SIDED_STEP = 1e-7  # truncation ~h * |f''|: far below a kink's jump in slope
+# One-sided slopes that differ by more than this (relative to max(1, |slope|)) mean a kink.
+SLOPE_JUMP = 1e-3
+FD_AGREES = 1e-5  # a finite difference "agrees" with a gradient within this relative error
+
+
+@dataclass
+class Outcome:
+    """What one side computed for one case: the output and input gradients, or its error."""
+
+    out: np.ndarray | None = None
+    grads: dict[str, np.ndarray] = field(default_factory=dict)
+    error: str = ""
+    node_values: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def run_engine(engine: ComputationalGraph, case: Case) -> Outcome:
+    try:
+        out = engine.forward(case.arrays(), case.dtype)
+        grads = engine.backward(case.cotangent_array())
+    except Exception as exc:  # the engine under judgement may raise anything
+        return Outcome(error=_error_text(exc))
+    return Outcome(out, grads, node_values=engine.node_values)
+
+
+def run_jax(cases: Sequence[Case]) -> list[Outcome]:
+    """All cases share one graph and dtype: one vmapped call, or one call each if the batch fails."""
+    try:
+        inputs = {name: np.stack([c.arrays()[name] for c in cases]) for name in cases[0].checked.inputs}
+        out, grads = vjp_batch(cases[0].graph, inputs, np.stack([c.cotangent_array() for c in cases]))
+        return [Outcome(out[k], {n: g[k] for n, g in grads.items()}) for k in range(len(cases))]
+    except Exception as exc:
+        if len(cases) == 1:
+            return [Outcome(error=_error_text(exc))]
+        return [run_jax([case])[0] for case in cases]
+
+
+def judge(
+    cases: Sequence[Case], seeds: Sequence[int | None] | None = None, replays: Sequence[str] | None = None
+) -> list[list[Record]]:
+    """Records for each case (one per input). All cases must share one graph and one dtype."""
+    if any(c.graph != cases[0].graph or c.dtype != cases[0].dtype for c in cases):
+        raise ValueError("judge() takes cases of one graph and one dtype; call it once per graph")
+    engine = ComputationalGraph(cases[0].graph)
+    engine_side = [run_engine(engine, case) for case in cases]
+    jax_side = run_jax(cases)
+    seeds = seeds or [None] * len(cases)
+    replays = replays or [""] * len(cases)
+    return [
+        classify(case, e, j, seed, replay)
+        for case, e, j, seed, replay in zip(cases, engine_side, jax_side, seeds, replays, strict=True)
+    ]
+
+
+def _nonfinite_side(engine: np.ndarray, jax: np.ndarray) -> str:
+    bad_engine, bad_jax = not np.isfinite(engine).all(), not np.isfinite(jax).all()
+    return "both" if bad_engine and bad_jax else "engine" if bad_engine else "jax" if bad_jax else ""
+
+
+def classify(case: Case, engine: Outcome, jax: Outcome, seed: int | None, replay: str) -> list[Record]:
+    common = dict(
+        case_id=case.case_id,
+        dtype=case.dtype,
+        ops=case.ops,
+        n_nodes=len(case.graph["nodes"]),
+        seed=seed,
+        replay=replay,
+    )
+    records = []
+    for name, shape in case.checked.inputs.items():
+        record = Record(input=name, shape=shape_text(shape), status=MATCH, **common)  # type: ignore[arg-type]
+        records.append(record)
+        if engine.error or jax.error:
+            record.status = ERROR
+            sides = [f"engine raised {engine.error}"] * bool(engine.error) + [f"jax raised {jax.error}"] * bool(
+                jax.error
+            )
+            record.detail = "; ".join(sides)
+            continue
+        assert engine.out is not None and jax.out is not None
+        side = _nonfinite_side(engine.out, jax.out)
+        if side:
+            record.status, record.detail = NONFINITE, f"{side}: non-finite output"
+            continue
+        grad_side = _nonfinite_side(engine.grads[name], jax.grads[name])
+        result = compare(engine.grads[name], jax.grads[name], case.dtype)
+        _fill(record, result)
+        forward = compare(engine.out, jax.out, case.dtype)
+        if not forward.ok:
+            record.status = FORWARD_MISMATCH
+            record.detail = (
+                f"outputs differ at {list(forward.worst_index)}: engine {forward.a_value:.9g}, "
+                f"jax {forward.b_value:.9g} (rel_err {forward.rel_err:.3g})"
+            )
+        elif grad_side:
+            record.status, record.detail = NONFINITE, f"{grad_side}: non-finite gradient"
+        elif not result.ok:
+            _explain(record, case, name, result)
+    return records
+
+
+def _fill(record: Record, result: Comparison) -> None:
+    record.engine_value, record.jax_value = result.a_value, result.b_value
+    record.abs_err, record.rel_err = result.abs_err, result.rel_err
+    record.worst_index = shape_text(result.worst_index)
+
+
+def _explain(record: Record, case: Case, name: str, result: Comparison) -> None:
+    """Engine and JAX disagree: a kink, or a mismatch with the finite difference as third opinion."""
+    probe = Probe(case)
+    index = result.worst_index
+    fd = probe.central(name, index)
+    record.fd_value = fd
+    verdict = _agreement(fd, result.a_value, result.b_value)
+    kink = probe.kink_at(name, index)
+    if kink:
+        record.status, record.detail = KINK, f"{kink}; central fd {fd:.6g} {verdict}"
+    else:
+        record.status = MISMATCH
+        record.detail = (
+            f"engine {result.a_value:.9g} vs jax {result.b_value:.9g} at {list(index)}; fd {fd:.6g} {verdict}"
+        )
+
+
+def _agreement(fd: float, engine: float, jax: float) -> str:
+    def close(x: float) -> bool:
+        return abs(x - fd) <= FD_AGREES * max(1.0, abs(x), abs(fd))
+
+    if close(engine) and close(jax):
+        return "agrees with both"
+    return "agrees with engine" if close(engine) else "agrees with jax" if close(jax) else "agrees with neither"
+
+
+class Probe:
+    """The case in float64 through the engine's forward: finite differences and kink counts."""
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self.engine = ComputationalGraph(case.graph)
+        self.values = {k: v.astype(np.float64) for k, v in case.arrays().items()}
+        self.cotangent = case.cotangent_array().astype(np.float64)
+
+    def _moved(self, name: str, index: tuple[int, ...], step: float) -> dict[str, np.ndarray]:
+        values = dict(self.values)
+        values[name] = values[name].copy()
+        values[name][index] += step
+        return values
+
+    def _step(self, name: str, index: tuple[int, ...], relative: float) -> float:
+        return relative * max(1.0, abs(float(self.values[name][index])))
+
+    def loss(self, values: dict[str, np.ndarray]) -> float:
+        return float(np.sum(self.cotangent * self.engine.forward(values)))
+
+    def central(self, name: str, index: tuple[int, ...]) -> float:
+        h = self._step(name, index, CENTRAL_STEP)
+        return (self.loss(self._moved(name, index, h)) - self.loss(self._moved(name, index, -h))) / (2 * h)
+
+    def kinks(self, values: dict[str, np.ndarray]) -> dict[str, int]:
+        self.engine.forward(values)
+        return kink_counts(self.engine.graph, self.engine.node_values)
+
+    def kink_at(self, name: str, index: tuple[int, ...]) -> str:
+        """Describe the kink that this element of this input sits on, or '' if it sits on none.
+
+        A gate is on a kink when some of its elements sit exactly on a non-differentiable
+        point (from the forward values). It explains the disagreement if moving this element
+        changes how many sit there, or if the one-sided slopes along it differ.
+        """
+        here = self.kinks(self.values)
+        on_kink = [node for node, count in here.items() if count]
+        if not on_kink:
+            return ""
+        h = self._step(name, index, ONE_SIDED_STEP)
+        up, down = self._moved(name, index, h), self._moved(name, index, -h)
+        centre = self.loss(self.values)
+        right, left = (self.loss(up) - centre) / h, (centre - self.loss(down)) / h
+        jump = abs(right - left) > SLOPE_JUMP * max(1.0, abs(left), abs(right))
+        moved_up, moved_down = self.kinks(up), self.kinks(down)
+        controlled = [n for n in on_kink if moved_up[n] != here[n] or moved_down[n] != here[n]]
+        if not controlled and not jump:
+            return ""
+        ops = {node.id: node.gate.name for node in self.engine.graph.nodes}
+        gates = ", ".join(f"{n} ({ops[n]})" for n in controlled or on_kink)
+        return f"kink at {gates}: one-sided slopes {left:.6g} (left) and {right:.6g} (right)"
