@@ -59,7 +59,8 @@ def make_case(obj: Any) -> Case:
         raise GraphError(f"a case must be a JSON object, got {type(obj).__name__}")
     unknown = set(obj) - {"graph", "values", "cotangent", "dtype"}
     if unknown:
-        raise GraphError(f"case: unknown key {sorted(unknown)[0]!r} (expected graph, values, cotangent, dtype)")
+        expected = "graph, values, cotangent, dtype"
+        raise GraphError(f"case: unknown key {sorted(unknown)[0]!r} (expected {expected})")
     for key in ("graph", "values"):
         if key not in obj:
             raise GraphError(f"case: missing {key!r}")
@@ -99,7 +100,8 @@ def load_cases(path: str | Path) -> list[Case]:
         try:
             cases.append(make_case(json.loads(line)))
         except json.JSONDecodeError as exc:
-            raise UserError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+            at = f"line {exc.lineno}, column {exc.colno}"
+            raise UserError(f"{where}: not valid JSON ({exc.msg} at {at})") from None
         except GraphError as exc:
             raise UserError(f"{where}: {exc}") from None
     if not cases:

@@ -111,10 +111,8 @@ def classify(case: Case, engine: Outcome, jax: Outcome, seed: int | None, replay
         records.append(record)
         if engine.error or jax.error:
             record.status = ERROR
-            sides = [f"engine raised {engine.error}"] * bool(engine.error) + [f"jax raised {jax.error}"] * bool(
-                jax.error
-            )
-            record.detail = "; ".join(sides)
+            raised = {"engine": engine.error, "jax": jax.error}
+            record.detail = "; ".join(f"{side} raised {error}" for side, error in raised.items() if error)
             continue
         assert engine.out is not None and jax.out is not None
         side = _nonfinite_side(engine.out, jax.out)
@@ -167,7 +165,9 @@ def _agreement(fd: float, engine: float, jax: float) -> str:
 
     if close(engine) and close(jax):
         return "agrees with both"
-    return "agrees with engine" if close(engine) else "agrees with jax" if close(jax) else "agrees with neither"
+    if close(engine) or close(jax):
+        return "agrees with engine" if close(engine) else "agrees with jax"
+    return "agrees with neither"
 
 
 class Probe:
