@@ -55,8 +55,9 @@ def _error_text(exc: BaseException) -> str:
 
 def run_engine(engine: ComputationalGraph, case: Case) -> Outcome:
     try:
-        out = engine.forward(case.arrays(), case.dtype)
-        grads = engine.backward(case.cotangent_array())
+        with np.errstate(all="ignore"):  # non-finite results become records, not warnings
+            out = engine.forward(case.arrays(), case.dtype)
+            grads = engine.backward(case.cotangent_array())
     except Exception as exc:  # the engine under judgement may raise anything
         return Outcome(error=_error_text(exc))
     return Outcome(out, grads, node_values=engine.node_values)
@@ -189,14 +190,16 @@ class Probe:
         return relative * max(1.0, abs(float(self.values[name][index])))
 
     def loss(self, values: dict[str, np.ndarray]) -> float:
-        return float(np.sum(self.cotangent * self.engine.forward(values)))
+        with np.errstate(all="ignore"):
+            return float(np.sum(self.cotangent * self.engine.forward(values)))
 
     def central(self, name: str, index: tuple[int, ...]) -> float:
         h = self._step(name, index, CENTRAL_STEP)
         return (self.loss(self._moved(name, index, h)) - self.loss(self._moved(name, index, -h))) / (2 * h)
 
     def kinks(self, values: dict[str, np.ndarray]) -> dict[str, int]:
-        self.engine.forward(values)
+        with np.errstate(all="ignore"):
+            self.engine.forward(values)
         return kink_counts(self.engine.graph, self.engine.node_values)
 
     def kink_at(self, name: str, index: tuple[int, ...]) -> str:
