@@ -189,7 +189,7 @@ def run_report(args: argparse.Namespace) -> int:
     write_markdown(summary, out.parent / "summary.md")
     plot_rel_error(frame, out.parent / "rel_error.png")
     print(f"wrote {out}, {out.parent / 'summary.md'}, {out.parent / 'rel_error.png'}")
-    return EXIT_DIVERGENCE if summary.failing else EXIT_CLEAN
+    return EXIT_DIVERGENCE if len(summary.failing) else EXIT_CLEAN
 
 
 def read_report(path: Path) -> pd.DataFrame:
@@ -199,7 +199,8 @@ def read_report(path: Path) -> pd.DataFrame:
 def run_merge(args: argparse.Namespace) -> int:
     """Rows of all shards, in campaign order: the same bytes as the unsharded run."""
     out = check_writable(args.out)
-    header, keyed = "", {}
+    header = ""
+    keyed: dict[tuple[int, int], tuple[str, list[str]]] = {}
     for path in args.shards:
         try:
             lines = Path(path).read_text().splitlines(keepends=True)

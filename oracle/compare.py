@@ -85,8 +85,8 @@ def compare(a: Any, b: Any, dtype: str, *, check_dtype: bool = False) -> Compari
     if not finite:
         bad = ~(np.isfinite(a64) & np.isfinite(b64))
         excess = np.where(bad, np.inf, excess)
-    worst = np.unravel_index(int(np.argmax(excess)), a64.shape) if a64.ndim else ()
-    worst = tuple(int(i) for i in worst)
+    flat_worst = int(np.argmax(excess))
+    worst = tuple(int(i) for i in np.unravel_index(flat_worst, a64.shape)) if a64.ndim else ()
     return Comparison(
         ok=finite and bool(excess[worst] <= 1.0),
         abs_err=float(np.max(diff)),
