@@ -29,7 +29,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """pytest, with Hypothesis under the derandomized ``ci`` profile unless HYPOTHESIS_PROFILE says otherwise."""
+    """pytest; Hypothesis runs the derandomized ``ci`` profile unless HYPOTHESIS_PROFILE says otherwise."""
     session.install("-e", ".[test]")
     session.env["HYPOTHESIS_PROFILE"] = os.environ.get("HYPOTHESIS_PROFILE", "ci")
     session.run("pytest", *session.posargs)

@@ -46,7 +46,7 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
 class Value:
     """A node of the computational graph: an array, how it was made, and its gradient."""
 
-    __slots__ = ("data", "grad", "requires_grad", "op", "_parents", "_vjps")
+    __slots__ = ("_parents", "_vjps", "data", "grad", "op", "requires_grad")
     __array_ufunc__ = None  # numpy arrays on the left defer to our reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
@@ -85,28 +85,28 @@ class Value:
                 f"upstream gradient has shape {list(upstream.shape)}, the output {list(self.data.shape)}"
             )
         # How many consumers (within this graph) each node waits for before its gradient is complete.
-        waiting = {id(self): 0}
+        # Nodes are dict keys by identity (Value defines no __eq__), which is cheaper than id() per edge.
+        waiting = {self: 0}
         stack = [self]
         while stack:
             for parent in stack.pop()._parents:
                 if parent.requires_grad:
-                    if id(parent) not in waiting:
-                        waiting[id(parent)] = 0
+                    if parent not in waiting:
+                        waiting[parent] = 0
                         stack.append(parent)
-                    waiting[id(parent)] += 1
-        grads = {id(self): upstream}
+                    waiting[parent] += 1
+        grads = {self: upstream}
         ready = [self]
         while ready:
             node = ready.pop()
-            node.grad = g = grads.pop(id(node))
-            for parent, vjp in zip(node._parents, node._vjps):
+            node.grad = g = grads.pop(node)
+            for parent, vjp in zip(node._parents, node._vjps, strict=True):
                 if not parent.requires_grad:
                     continue
                 share = unbroadcast(vjp(g), parent.data.shape)
-                key = id(parent)
-                grads[key] = share if key not in grads else grads[key] + share
-                waiting[key] -= 1
-                if waiting[key] == 0:
+                grads[parent] = share if parent not in grads else grads[parent] + share
+                waiting[parent] -= 1
+                if waiting[parent] == 0:
                     ready.append(parent)
 
     # ------------------------------------------------------------- the gates
@@ -162,7 +162,7 @@ class Value:
 
     def reshape(self, *shape: int | Sequence[int]) -> Value:
         target = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
-        return apply("reshape", self, shape=tuple(target))  # type: ignore[arg-type]
+        return apply("reshape", self, shape=tuple(target))
 
     def svm_loss(self, labels: Sequence[int]) -> Value:
         return apply("svm_loss", self, labels=labels)
@@ -214,9 +214,13 @@ class Value:
 def apply(op: str | Gate, *args: Any, **attrs: Any) -> Value:
     """Run one gate forward and return the new node that remembers how to go back."""
     gate = GATES[op] if isinstance(op, str) else op
-    dtype = next((a.data.dtype for a in args if isinstance(a, Value)), None)
-    parents = tuple(a if isinstance(a, Value) else Value(a, requires_grad=False, dtype=dtype) for a in args)
-    out, vjps = gate.forward(*(p.data for p in parents), **attrs)
+    parents: tuple[Value, ...] = args
+    if not all(isinstance(a, Value) for a in args):  # numbers and arrays: constants of the Values' dtype
+        dtype = next((a.data.dtype for a in args if isinstance(a, Value)), None)
+        parents = tuple(
+            a if isinstance(a, Value) else Value(a, requires_grad=False, dtype=dtype) for a in args
+        )
+    out, vjps = gate.forward(*[p.data for p in parents], **attrs)
     node = Value.__new__(Value)
     node.data = np.asarray(out)
     node.grad = None

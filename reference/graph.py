@@ -16,7 +16,7 @@ naming the culprit.
 
 from __future__ import annotations
 
-import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,7 +61,7 @@ def _is_number(v: Any) -> bool:
 def _check_attr(where: str, name: str, value: Any) -> Any:
     """Type-check one attribute; returns it in the form the gate expects."""
     if name in ("c", "p"):
-        if not _is_number(value) or not math.isfinite(value):
+        if not _is_number(value) or not abs(value) <= sys.float_info.max:  # no nan, no inf, no 10**400
             raise GraphError(f"{where}: attr {name!r} must be a finite number, got {value!r}")
         return value
     if name == "axis":
@@ -121,7 +121,7 @@ def _check_node(spec: Mapping[str, Any], shapes: Mapping[str, Shape]) -> Node:
     if unknown:
         raise GraphError(f"{where}: unknown key {sorted(unknown)[0]!r} (expected id, op, args, attrs)")
     op = spec.get("op")
-    if op not in GATES:
+    if not isinstance(op, str) or op not in GATES:
         raise GraphError(f"{where}: unknown op {op!r}")
     gate = GATES[op]
     where = f"node {node_id!r} ({op})"
@@ -131,7 +131,7 @@ def _check_node(spec: Mapping[str, Any], shapes: Mapping[str, Shape]) -> Node:
     for arg in args:
         if not isinstance(arg, str) or arg not in shapes:
             raise GraphError(f"{where}: arg {arg!r} is not an input or an earlier node")
-    given = spec.get("attrs") or {}
+    given = {} if spec.get("attrs") is None else spec["attrs"]  # null means none; [] or 0 is an error
     if not isinstance(given, Mapping):
         raise GraphError(f"{where}: 'attrs' must be an object")
     for name in given:
