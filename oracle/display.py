@@ -11,12 +11,17 @@ def _number(x: float | None) -> str:
     return "" if x is None else f"{x:.6g}"
 
 
-def records_table(records: Sequence[Record], *, target: bool = False) -> str:
-    header = ["target"] * target + ["input", "status", "engine", "jax", "rel_err", "at", "detail"]
+def records_table(
+    records: Sequence[Record], *, target: bool = False, case: bool = False, engine: str = "engine"
+) -> str:
+    """``target`` adds the target column, ``case`` the seed and shape; ``engine`` names the judged side."""
+    header = ["target"] * target + ["input"] + ["seed", "shape"] * case
+    header += ["status", engine, "jax", "rel_err", "at", "detail"]
     rows = [
         [r.target] * target
+        + [r.input]
+        + [("" if r.seed is None else str(r.seed)), r.shape] * case
         + [
-            r.input,
             r.status,
             _number(r.engine_value),
             _number(r.jax_value),

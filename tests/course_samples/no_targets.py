@@ -1,0 +1,11 @@
+"""A file with course code, but none of the known names."""
+
+
+def batchnorm_forward(x, gamma, beta):
+    mean = x.mean(axis=0)
+    return gamma * (x - mean) + beta, (x, mean)
+
+
+class DropoutGate:
+    def forward(self, x):
+        return x
