@@ -192,15 +192,26 @@ def run_report(args: argparse.Namespace) -> int:
     return EXIT_DIVERGENCE if len(summary.failing) else EXIT_CLEAN
 
 
-def read_report(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, float_precision="round_trip", keep_default_na=False, na_values=[""])
+TEXT_COLUMNS = ["case_id", "input", "shape", "dtype", "status", "detail", "worst_index", "ops", "replay"]
+
+
+def read_report(path: str | Path) -> pd.DataFrame:
+    """A campaign CSV as written: text columns stay text (empty is ""), empty numbers are NaN."""
+    numbers = [c for c in CSV_COLUMNS if c not in TEXT_COLUMNS]
+    return pd.read_csv(
+        path,
+        dtype={c: str for c in TEXT_COLUMNS},
+        keep_default_na=False,
+        na_values={c: [""] for c in numbers},
+    )
 
 
 def run_merge(args: argparse.Namespace) -> int:
     """Rows of all shards, in campaign order: the same bytes as the unsharded run."""
     out = check_writable(args.out)
     header = ""
-    keyed: dict[tuple[int, int], tuple[str, list[str]]] = {}
+    rows: dict[int, list[str]] = {}  # graph -> its rows, in the order written
+    owner: dict[int, str] = {}  # graph -> the file it came from
     for path in args.shards:
         try:
             lines = Path(path).read_text().splitlines(keepends=True)
@@ -209,18 +220,18 @@ def run_merge(args: argparse.Namespace) -> int:
         if not lines or lines[0].rstrip("\n").split(",") != CSV_COLUMNS:
             raise UserError(f"{path}: not a campaign CSV (its header is not the report's)")
         header = lines[0]
-        for number, line in enumerate(lines[1:], 2):
-            graph, input_set = line.split(",", 2)[:2]
-            key = (int(graph), int(input_set))
-            if key in keyed and keyed[key][0] != path:
-                raise UserError(f"{path}:{number}: graph {graph} is also in {keyed[key][0]}: shards overlap")
-            keyed.setdefault(key, (path, []))[1].append(line)
+        mine: dict[int, list[str]] = {}
+        for line in lines[1:]:
+            mine.setdefault(int(line.split(",", 1)[0]), []).append(line)
+        for graph in mine:
+            if graph in owner:
+                raise UserError(f"{path}: graph {graph} is also in {owner[graph]}: the shards overlap")
+            owner[graph] = path
+        rows.update(mine)
     with out.open("w") as handle:
         handle.write(header)
-        for key in sorted(keyed):
-            handle.writelines(keyed[key][1])
-    rows = sum(len(lines) for _, lines in keyed.values())
-    print(
-        f"merged {rows} rows of {len({g for g, _ in keyed})} graphs from {len(args.shards)} files into {out}"
-    )
+        for graph in sorted(rows):
+            handle.writelines(rows[graph])
+    count = sum(map(len, rows.values()))
+    print(f"merged {count} rows of {len(rows)} graphs from {len(args.shards)} files into {out}")
     return EXIT_CLEAN
