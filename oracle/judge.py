@@ -66,7 +66,8 @@ def run_engine(engine: ComputationalGraph, case: Case) -> Outcome:
 def run_jax(cases: Sequence[Case]) -> list[Outcome]:
     """All cases share one graph and dtype: one vmapped call, or one call each if the batch fails."""
     try:
-        inputs = {name: np.stack([c.arrays()[name] for c in cases]) for name in cases[0].checked.inputs}
+        arrays = [c.arrays() for c in cases]
+        inputs = {name: np.stack([a[name] for a in arrays]) for name in cases[0].checked.inputs}
         out, grads = vjp_batch(cases[0].graph, inputs, np.stack([c.cotangent_array() for c in cases]))
         return [Outcome(out[k], {n: g[k] for n, g in grads.items()}) for k in range(len(cases))]
     except Exception as exc:
