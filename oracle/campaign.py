@@ -106,7 +106,8 @@ def run_campaign(campaign: Campaign, out: Path, *, shard: tuple[int, int] = (1, 
     written = 0
     with out.open("w", newline="") as handle:
         handle.write(",".join(CSV_COLUMNS) + "\n")
-        bar = tqdm(total=len(indices), unit="graph", file=sys.stderr, desc="report", mininterval=0.5)
+        interval = 0.5 if sys.stderr.isatty() else 15  # a log file gets a line now and then, not a flood
+        bar = tqdm(total=len(indices), unit="graph", file=sys.stderr, desc="report", mininterval=interval)
         try:
             results = _results(campaign, indices, str(cases_dir), workers)
             for index, (records, files) in zip(indices, results, strict=True):

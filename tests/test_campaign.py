@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import signal
 import subprocess
@@ -176,16 +175,3 @@ def test_merge_refuses_a_file_that_is_not_a_campaign_csv(tmp_path, capsys):
     assert main(["merge", str(other), "--out", str(tmp_path / "m.csv")]) == 2
     assert "not a campaign CSV" in capsys.readouterr().err
     assert main(["merge", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "m.csv")]) == 2
-
-
-def test_the_nox_gradcheck_sizes_stay_a_ci_budget():
-    """The CI campaign is sized by the noxfile; keep it a real campaign of every kind."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("noxfile", Path(__file__).parents[1] / "noxfile.py")
-    assert spec and spec.loader
-    noxfile = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(noxfile)
-    kinds = {(dtype, edge) for dtype, edge, _ in noxfile.GRADCHECK}
-    assert kinds == {("float64", False), ("float32", False), ("float64", True), ("float32", True)}
-    assert os.path.exists(Path(__file__).parents[1] / ".ci" / "run")
