@@ -79,7 +79,7 @@ class Value:
                     "gradient of that shape; only a scalar output defaults to 1"
                 )
             upstream = np.ones_like(self.data)
-        upstream = as_array(upstream, self.data.dtype)
+        upstream = np.array(upstream, dtype=self.data.dtype)  # a copy: .grad never aliases the caller's array
         if upstream.shape != self.data.shape:
             raise ValueError(
                 f"upstream gradient has shape {list(upstream.shape)}, the output {list(self.data.shape)}"
@@ -103,7 +103,9 @@ class Value:
             for parent, vjp in zip(node._parents, node._vjps, strict=True):
                 if not parent.requires_grad:
                     continue
-                share = unbroadcast(vjp(g), parent.data.shape)
+                share = unbroadcast(vjp(g), parent.data.shape).astype(parent.data.dtype, copy=False)
+                if share is g:  # a pass-through rule (add, reshape of the same shape...): no shared .grad
+                    share = share.copy()
                 grads[parent] = share if parent not in grads else grads[parent] + share
                 waiting[parent] -= 1
                 if waiting[parent] == 0:

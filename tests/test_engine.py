@@ -426,3 +426,15 @@ def test_reference_never_imports_jax_or_oracle_at_runtime():
         """
     )
     assert run_python(code).strip() == "clean"
+
+
+def test_grads_are_never_shared_and_keep_each_inputs_dtype():
+    x = Value(np.array([1.0, 2.0], dtype=np.float32))
+    y = Value(np.array([3.0, 4.0]))
+    upstream = np.ones(2)
+    (x + y).backward(upstream)
+    assert x.grad.dtype == np.float32 and y.grad.dtype == np.float64
+    assert x.grad is not y.grad and y.grad is not upstream
+    y.grad[:] = 7.0  # editing one gradient in place leaves the others alone
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+    np.testing.assert_array_equal(upstream, [1.0, 1.0])
