@@ -205,7 +205,8 @@ def tanh(x: Array) -> tuple[Array, tuple[VJP, ...]]:
 @gate("sigmoid", 1, same)
 def sigmoid(x: Array) -> tuple[Array, tuple[VJP, ...]]:
     """The fused sigmoid gate: its local gradient is s(1 - s)."""
-    s = np.exp(-np.logaddexp(0, -x))  # 1 / (1 + e^-x) without overflow for very negative x
+    with np.errstate(over="ignore"):  # e^-x may overflow to inf for very negative x: then s is exactly 0
+        s = 1 / (1 + np.exp(-x))
     return s, (lambda g: g * s * (1 - s),)
 
 
