@@ -66,3 +66,11 @@ def mlp(session: nox.Session) -> None:
     """The lecture's two-layer network trained three ways in lockstep -> reports/mlp.csv, mlp_loss.png."""
     session.install("-e", ".")
     session.run("python", "-m", "oracle", "mlp", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks beside the peers a user would pick instead -> reports/bench.csv (``-- --quick``: smoke)."""
+    session.install("-e", ".")
+    session.install("micrograd==0.1.0")  # the peer of the depth and scalar-network benchmarks: bench only
+    session.run("python", "-m", "bench", *session.posargs)

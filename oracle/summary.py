@@ -236,6 +236,9 @@ def plot_rel_error(frame: pd.DataFrame, path: str | Path) -> Path:
     for dtype, style, color in (("float64", "--", "darkgreen"), ("float32", ":", "olive")):
         rtol = TOLERANCES[dtype].rtol
         ax.axvline(np.log10(rtol), color=color, ls=style, lw=1.2, label=f"{dtype} rtol {rtol:.0e}")
+    # rel_err is the course's elementwise maximum: an element that cancels to ~0 can sit right of
+    # its rtol line and still match, on the absolute floor (oracle.compare.TOLERANCES).
+    ax.plot([], [], " ", label="matches right of a line: elements\nnear 0 within the absolute floor")
     if ops:
         ax.set_yticks(range(len(ops)), ops)
         ax.set_ylim(len(ops) - 0.5, -0.5)  # first op on top
