@@ -26,7 +26,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from oracle.case import DTYPES, make_case
-from oracle.cli import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
+from oracle.cli import EXIT_CLEAN, EXIT_DIVERGENCE, UserError, whole_number
 from oracle.compare import COLUMNS, Record, to_frame
 from oracle.output import check_writable
 
@@ -127,26 +127,6 @@ def run_campaign(campaign: Campaign, out: Path, *, shard: tuple[int, int] = (1, 
 # ------------------------------------------------------------------ the commands
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
 def _shard(text: str) -> tuple[int, int]:
     k, _, n = text.partition("/")
     if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
@@ -163,13 +143,21 @@ def register(subparsers: Any, name: str) -> None:
         return
     parser = subparsers.add_parser(name, help="run a divergence campaign and write the CSV report")
     defaults = Campaign()
-    parser.add_argument("--graphs", type=_count, default=defaults.graphs, help="random graphs (default 1000)")
-    parser.add_argument("--inputs", type=_count, default=defaults.inputs, help="input sets per graph (16)")
-    parser.add_argument("--seed", type=_seed, default=defaults.seed, help="the campaign's seed (0)")
-    parser.add_argument("--max-nodes", type=_count, default=defaults.max_nodes, help="gates per graph (12)")
+    parser.add_argument(
+        "--graphs", type=whole_number(1), default=defaults.graphs, help="random graphs (default 1000)"
+    )
+    parser.add_argument(
+        "--inputs", type=whole_number(1), default=defaults.inputs, help="input sets per graph (16)"
+    )
+    parser.add_argument("--seed", type=whole_number(0), default=defaults.seed, help="the campaign's seed (0)")
+    parser.add_argument(
+        "--max-nodes", type=whole_number(1), default=defaults.max_nodes, help="gates per graph (12)"
+    )
     parser.add_argument("--dtype", choices=DTYPES, default=defaults.dtype)
     parser.add_argument("--edge", action="store_true", help="put inputs on kinks (ties, zeros) on purpose")
-    parser.add_argument("--workers", type=_count, default=os.cpu_count() or 1, help="processes (all cores)")
+    parser.add_argument(
+        "--workers", type=whole_number(1), default=os.cpu_count() or 1, help="processes (all cores)"
+    )
     parser.add_argument("--shard", type=_shard, default=(1, 1), metavar="K/N", help="run slice K of N")
     parser.add_argument("--out", default="reports/divergence.csv", help="the CSV (reports/divergence.csv)")
     parser.set_defaults(run=run_report)

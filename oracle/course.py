@@ -38,7 +38,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from oracle.cli import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
+from oracle.cli import EXIT_CLEAN, EXIT_DIVERGENCE, UserError, whole_number
 from oracle.compare import ERROR, MATCH, STATUSES, Record, to_frame
 from oracle.course_judge import cases_for, describe_exception, judge_target
 from oracle.course_refs import (
@@ -326,16 +326,6 @@ def assert_module_correct(
 # ------------------------------------------------------------------------ CLI
 
 
-def _count(text: str, minimum: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-    return value
-
-
 def register(subparsers: Any, name: str) -> None:
     parser = subparsers.add_parser(
         name,
@@ -348,12 +338,10 @@ def register(subparsers: Any, name: str) -> None:
     parser.add_argument(
         "--target", action="append", metavar="NAME", help="check only NAME (repeatable, or NAME,NAME)"
     )
-    parser.add_argument(
-        "--seed", type=lambda s: _count(s, 0), default=0, help="first seed (default: %(default)s)"
-    )
+    parser.add_argument("--seed", type=whole_number(0), default=0, help="first seed (default: %(default)s)")
     parser.add_argument(
         "--seeds",
-        type=lambda s: _count(s, 1),
+        type=whole_number(1),
         default=DEFAULT_SEEDS,
         help="how many seeds (default: %(default)s)",
     )

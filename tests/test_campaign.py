@@ -145,7 +145,7 @@ def test_ctrl_c_on_a_real_run_leaves_a_valid_csv(tmp_path):
         (["--graphs", "-1"], "--graphs: must be at least 1"),
         (["--graphs", "many"], "--graphs: expected a whole number"),
         (["--inputs", "0"], "--inputs: must be at least 1"),
-        (["--seed", "-3"], "--seed: must be 0 or more"),
+        (["--seed", "-3"], "--seed: must be at least 0"),
         (["--shard", "3/2"], "--shard: expected K/N"),
         (["--shard", "1-2"], "--shard: expected K/N"),
         (["--dtype", "float16"], "--dtype: invalid choice"),

@@ -519,8 +519,8 @@ BAD_FILES = {
             "defines no affine_forward/affine_backward",
         ),
         (["{samples}/correct.py", "--out", "{tmp}"], "is a directory"),
-        (["{samples}/correct.py", "--seeds", "0"], "argument --seeds: must be >= 1, got 0"),
-        (["{samples}/correct.py", "--seed", "x"], "argument --seed: not an integer: 'x'"),
+        (["{samples}/correct.py", "--seeds", "0"], "argument --seeds: must be at least 1, got 0"),
+        (["{samples}/correct.py", "--seed", "x"], "argument --seed: expected a whole number, got 'x'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
