@@ -128,6 +128,20 @@ class Record:
         return self.status in (MISMATCH, FORWARD_MISMATCH, ERROR)
 
 
+def fill(record: Record, result: Comparison) -> None:
+    """Copy a comparison's figures into a record."""
+    record.engine_value, record.jax_value = result.a_value, result.b_value
+    record.abs_err, record.rel_err = result.abs_err, result.rel_err
+    record.worst_index = shape_text(result.worst_index)
+
+
+def nonfinite_side(ours: np.ndarray, jax: np.ndarray, ours_name: str = "engine") -> str:
+    """'' when both are finite, else which side is not: ours_name, 'jax' or 'both'."""
+    bad_ours = not np.isfinite(np.asarray(ours, dtype=np.float64)).all()
+    bad_jax = not np.isfinite(np.asarray(jax, dtype=np.float64)).all()
+    return "both" if bad_ours and bad_jax else ours_name if bad_ours else "jax" if bad_jax else ""
+
+
 COLUMNS = [f.name for f in dataclasses.fields(Record) if f.name != "target"]
 
 

@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from oracle import finite_diff
 from oracle.compare import (
     ERROR,
     FORWARD_MISMATCH,
@@ -35,13 +36,14 @@ from oracle.compare import (
     MATCH,
     MISMATCH,
     NONFINITE,
-    Comparison,
     Record,
     compare,
+    fill,
+    nonfinite_side,
     shape_text,
 )
 from oracle.course_refs import GATE, LAYER, LOSS, Reference, Shape
-from oracle.judge import CENTRAL_STEP, FD_AGREES, ONE_SIDED_STEP
+from oracle.finite_diff import agreement
 
 MAX_KINK_PROBES = 64  # elements on a kink whose value is checked to be a subgradient
 
@@ -250,12 +252,6 @@ def _as_numbers(value: Any, what: str) -> tuple[np.ndarray | None, str]:
     return array, ""
 
 
-def _nonfinite_side(student: np.ndarray, jax_value: np.ndarray) -> str:
-    bad_student = not np.isfinite(student.astype(np.float64)).all()
-    bad_jax = not np.isfinite(jax_value.astype(np.float64)).all()
-    return "both" if bad_student and bad_jax else "student" if bad_student else "jax" if bad_jax else ""
-
-
 class Judgement:
     """One case judged: the inputs, both sides' outcomes, and the records, one per input gradient."""
 
@@ -306,12 +302,12 @@ class Judgement:
         jax_out = jax_side.out
         if out.shape != jax_out.shape:
             return FORWARD_MISMATCH, f"the forward output has {compare(out, jax_out, dtype).problem}"
-        side = _nonfinite_side(out, jax_out)
+        side = nonfinite_side(out, jax_out, "student")
         if side:
             return NONFINITE, f"{side}: non-finite forward output"
         forward = compare(out, jax_out, dtype)
         if not forward.ok:
-            _fill(record, forward)
+            fill(record, forward)
             return FORWARD_MISMATCH, (
                 f"the forward output differs at {list(forward.worst_index)}: student {forward.a_value:.9g} "
                 f"vs jax {forward.b_value:.9g} (the values are the output's)"
@@ -324,11 +320,11 @@ class Judgement:
             hint = self._shape_hint(grad, expected)
             problem = compare(grad, expected, dtype, check_dtype=True).problem
             return MISMATCH, f"the gradient for {name} has {problem}" + (f" ({hint})" if hint else "")
-        side = _nonfinite_side(grad, expected)
+        side = nonfinite_side(grad, expected, "student")
         if side:
             return NONFINITE, f"{side}: non-finite gradient for {name}"
         result = compare(grad, expected, dtype, check_dtype=True)
-        _fill(record, result)
+        fill(record, result)
         return (MATCH, "") if result.ok else self._explain(i, name, grad, expected, record)
 
     def _explain(
@@ -352,7 +348,7 @@ class Judgement:
         hint = self._value_hint(i, grad, expected, index)
         return MISMATCH, (
             f"student {float(grad[index]):.9g} vs jax {float(expected[index]):.9g} at {list(index)}; "
-            f"central fd {fd:.6g} {_agreement(fd, float(grad[index]), float(expected[index]))}"
+            f"central fd {fd:.6g} {agreement(fd, float(grad[index]), float(expected[index]), 'student')}"
             + (f"; {hint}" if hint else "")
         )
 
@@ -407,25 +403,22 @@ class Judgement:
             return float(out)
         return float(np.sum(self.upstream.astype(np.float64) * out))
 
-    def _moved(self, i: int, index: tuple[int, ...], step: float) -> list[np.ndarray]:
-        """The inputs in float64, element ``index`` of input ``i`` moved by ``step`` times max(1, |x|)."""
+    def _moved(self, i: int, index: tuple[int, ...], d: float) -> list[np.ndarray]:
+        """The inputs in float64, element ``index`` of input ``i`` moved by ``d``."""
         values = [v.astype(np.float64) if v.dtype.kind == "f" else v.copy() for v in self.inputs]
-        values[i][index] += step * max(1.0, abs(float(values[i][index])))
+        values[i][index] += d
         return values
+
+    def _loss_at(self, i: int, index: tuple[int, ...]) -> finite_diff.Loss:
+        return lambda d: self._loss(self._moved(i, index, d))
 
     def _central_fd(self, i: int, index: tuple[int, ...]) -> float:
         """d(upstream . f)/d(input i at index), central difference of JAX's function in float64."""
-        h = CENTRAL_STEP * max(1.0, abs(float(self.inputs[i][index])))
-        up, down = self._moved(i, index, CENTRAL_STEP), self._moved(i, index, -CENTRAL_STEP)
-        return (self._loss(up) - self._loss(down)) / (2 * h)
+        return finite_diff.central(self._loss_at(i, index), float(self.inputs[i][index]))
 
     def _slopes(self, i: int, index: tuple[int, ...]) -> tuple[float, float]:
         """The one-sided slopes (left, right) of upstream . f along one element, in float64."""
-        h = ONE_SIDED_STEP * max(1.0, abs(float(self.inputs[i][index])))
-        centre = self._loss(self._moved(i, index, 0.0))
-        right = (self._loss(self._moved(i, index, ONE_SIDED_STEP)) - centre) / h
-        left = (centre - self._loss(self._moved(i, index, -ONE_SIDED_STEP))) / h
-        return left, right
+        return finite_diff.one_sided(self._loss_at(i, index), float(self.inputs[i][index]))
 
     def _on_kink(
         self,
@@ -445,7 +438,7 @@ class Judgement:
         for probe in (tuple(int(k) for k in row) for row in differing):
             left, right = self._slopes(i, probe)
             low, high = min(left, right), max(left, right)
-            slack = FD_AGREES * max(1.0, abs(low), abs(high))
+            slack = finite_diff.FD_AGREES * max(1.0, abs(low), abs(high))
             if not low - slack <= float(grad[probe]) <= high + slack:
                 record.engine_value, record.jax_value = float(grad[probe]), float(expected[probe])
                 record.worst_index = shape_text(probe)
@@ -467,23 +460,6 @@ class Judgement:
 @functools.cache
 def _forward(fn: Callable[..., Any]) -> Callable[..., Any]:
     return jax.jit(fn)
-
-
-def _fill(record: Record, result: Comparison) -> None:
-    record.engine_value, record.jax_value = result.a_value, result.b_value
-    record.abs_err, record.rel_err = result.abs_err, result.rel_err
-    record.worst_index = shape_text(result.worst_index)
-
-
-def _agreement(fd: float, student: float, jax_value: float) -> str:
-    def close(x: float) -> bool:
-        return abs(x - fd) <= FD_AGREES * max(1.0, abs(x), abs(fd))
-
-    if close(student) and close(jax_value):
-        return "agrees with both"
-    if close(student) or close(jax_value):
-        return "agrees with student" if close(student) else "agrees with jax"
-    return "agrees with neither"
 
 
 def judge_target(

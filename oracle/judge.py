@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from oracle import finite_diff
 from oracle.case import Case
 from oracle.compare import (
     ERROR,
@@ -25,18 +26,14 @@ from oracle.compare import (
     Comparison,
     Record,
     compare,
+    fill,
+    nonfinite_side,
     shape_text,
 )
+from oracle.finite_diff import agreement
 from oracle.jax_ops import vjp_batch
 from oracle.kinks import kink_counts
 from reference import ComputationalGraph
-
-# Finite differences in float64: steps relative to max(1, |x|).
-CENTRAL_STEP = 1e-6  # truncation ~h^2, rounding ~eps/h: both near 1e-10
-ONE_SIDED_STEP = 1e-7  # truncation ~h * |f''|: far below a kink's jump in slope
-# One-sided slopes that differ by more than this (relative to max(1, |slope|)) mean a kink.
-SLOPE_JUMP = 1e-3
-FD_AGREES = 1e-5  # a finite difference "agrees" with a gradient within this relative error
 
 
 @dataclass
@@ -93,11 +90,6 @@ def judge(
     ]
 
 
-def _nonfinite_side(engine: np.ndarray, jax: np.ndarray) -> str:
-    bad_engine, bad_jax = not np.isfinite(engine).all(), not np.isfinite(jax).all()
-    return "both" if bad_engine and bad_jax else "engine" if bad_engine else "jax" if bad_jax else ""
-
-
 def classify(case: Case, engine: Outcome, jax: Outcome, seed: int | None, replay: str) -> list[Record]:
     common = dict(
         case_id=case.case_id,
@@ -117,13 +109,13 @@ def classify(case: Case, engine: Outcome, jax: Outcome, seed: int | None, replay
             record.detail = "; ".join(f"{side} raised {error}" for side, error in raised.items() if error)
             continue
         assert engine.out is not None and jax.out is not None
-        side = _nonfinite_side(engine.out, jax.out)
+        side = nonfinite_side(engine.out, jax.out)
         if side:
             record.status, record.detail = NONFINITE, f"{side}: non-finite output"
             continue
-        grad_side = _nonfinite_side(engine.grads[name], jax.grads[name])
+        grad_side = nonfinite_side(engine.grads[name], jax.grads[name])
         result = compare(engine.grads[name], jax.grads[name], case.dtype)
-        _fill(record, result)
+        fill(record, result)
         forward = compare(engine.out, jax.out, case.dtype)
         if not forward.ok:
             record.status = FORWARD_MISMATCH
@@ -138,19 +130,13 @@ def classify(case: Case, engine: Outcome, jax: Outcome, seed: int | None, replay
     return records
 
 
-def _fill(record: Record, result: Comparison) -> None:
-    record.engine_value, record.jax_value = result.a_value, result.b_value
-    record.abs_err, record.rel_err = result.abs_err, result.rel_err
-    record.worst_index = shape_text(result.worst_index)
-
-
 def _explain(record: Record, case: Case, name: str, result: Comparison) -> None:
     """Engine and JAX disagree: a kink, or a mismatch with the finite difference as third opinion."""
     probe = Probe(case)
     index = result.worst_index
     fd = probe.central(name, index)
     record.fd_value = fd
-    verdict = _agreement(fd, result.a_value, result.b_value)
+    verdict = agreement(fd, result.a_value, result.b_value)
     kink = probe.kink_at(name, index)
     if kink:
         record.status, record.detail = KINK, f"{kink}; central fd {fd:.6g} {verdict}"
@@ -159,17 +145,6 @@ def _explain(record: Record, case: Case, name: str, result: Comparison) -> None:
         record.detail = (
             f"engine {result.a_value:.9g} vs jax {result.b_value:.9g} at {list(index)}; fd {fd:.6g} {verdict}"
         )
-
-
-def _agreement(fd: float, engine: float, jax: float) -> str:
-    def close(x: float) -> bool:
-        return abs(x - fd) <= FD_AGREES * max(1.0, abs(x), abs(fd))
-
-    if close(engine) and close(jax):
-        return "agrees with both"
-    if close(engine) or close(jax):
-        return "agrees with engine" if close(engine) else "agrees with jax"
-    return "agrees with neither"
 
 
 class Probe:
@@ -187,16 +162,15 @@ class Probe:
         values[name][index] += step
         return values
 
-    def _step(self, name: str, index: tuple[int, ...], relative: float) -> float:
-        return relative * max(1.0, abs(float(self.values[name][index])))
+    def _loss_at(self, name: str, index: tuple[int, ...]) -> finite_diff.Loss:
+        return lambda d: self.loss(self._moved(name, index, d))
 
     def loss(self, values: dict[str, np.ndarray]) -> float:
         with np.errstate(all="ignore"):
             return float(np.sum(self.cotangent * self.engine.forward(values)))
 
     def central(self, name: str, index: tuple[int, ...]) -> float:
-        h = self._step(name, index, CENTRAL_STEP)
-        return (self.loss(self._moved(name, index, h)) - self.loss(self._moved(name, index, -h))) / (2 * h)
+        return finite_diff.central(self._loss_at(name, index), float(self.values[name][index]))
 
     def kinks(self, values: dict[str, np.ndarray]) -> dict[str, int]:
         with np.errstate(all="ignore"):
@@ -214,12 +188,14 @@ class Probe:
         on_kink = [node for node, count in here.items() if count]
         if not on_kink:
             return ""
-        h = self._step(name, index, ONE_SIDED_STEP)
-        up, down = self._moved(name, index, h), self._moved(name, index, -h)
-        centre = self.loss(self.values)
-        right, left = (self.loss(up) - centre) / h, (centre - self.loss(down)) / h
-        jump = abs(right - left) > SLOPE_JUMP * max(1.0, abs(left), abs(right))
-        moved_up, moved_down = self.kinks(up), self.kinks(down)
+        x = float(self.values[name][index])
+        left, right = finite_diff.one_sided(self._loss_at(name, index), x)
+        jump = finite_diff.slopes_differ(left, right)
+        h = finite_diff.step(x, finite_diff.ONE_SIDED_STEP)
+        moved_up, moved_down = (
+            self.kinks(self._moved(name, index, h)),
+            self.kinks(self._moved(name, index, -h)),
+        )
         controlled = [n for n in on_kink if moved_up[n] != here[n] or moved_down[n] != here[n]]
         if not controlled and not jump:
             return ""
