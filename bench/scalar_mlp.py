@@ -59,21 +59,31 @@ def micrograd_model(seed: int = 1337) -> Any:
     return nn.MLP(LAYERS[0], list(LAYERS[1:]))
 
 
-def micrograd_step(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    from micrograd.engine import Value
+def scalar_step(value: Any, model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """micrograd's demo step, word for word, with ``value`` as the scalar node class.
 
-    inputs = [list(map(Value, row)) for row in x.tolist()]
+    The same code serves micrograd and the engine, so the two are timed on the same work. The
+    engine's ``backward`` overwrites every ``.grad``; micrograd's adds, so it zeroes them first.
+    """
+    inputs = [list(map(value, row)) for row in x.tolist()]
     scores = list(map(model, inputs))
     losses = [(1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores, strict=True)]
     data_loss = sum(losses) * (1.0 / len(losses))
     reg_loss = ALPHA * sum(p * p for p in model.parameters())
     total = data_loss + reg_loss
     accuracy = [(yi > 0) == (si.data > 0) for yi, si in zip(y.tolist(), scores, strict=True)]
-    model.zero_grad()
+    if hasattr(model, "zero_grad"):
+        model.zero_grad()
     total.backward()
     for p in model.parameters():
         p.data -= LEARNING_RATE * p.grad
     return float(total.data), sum(accuracy) / len(accuracy)
+
+
+def micrograd_step(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    from micrograd.engine import Value
+
+    return scalar_step(Value, model, x, y)
 
 
 def micrograd_weights(model: Any) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -139,17 +149,7 @@ class MLP:
 def engine_scalar_step(model: MLP, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     from reference import Value
 
-    inputs = [list(map(Value, row)) for row in x.tolist()]
-    scores = list(map(model, inputs))
-    losses = [(1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores, strict=True)]
-    data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = ALPHA * sum(p * p for p in model.parameters())
-    total = data_loss + reg_loss
-    accuracy = [(yi > 0) == (si.data > 0) for yi, si in zip(y.tolist(), scores, strict=True)]
-    total.backward()  # overwrites every .grad: no zero_grad
-    for p in model.parameters():
-        p.data -= LEARNING_RATE * p.grad
-    return float(total.data), sum(accuracy) / len(accuracy)
+    return scalar_step(Value, model, x, y)
 
 
 # ------------------------------------------------------------------ the engine, vectorized
