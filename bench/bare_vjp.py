@@ -3,7 +3,7 @@
 ``python -m bench.bare_vjp --graphs G --inputs K --seed S`` draws exactly the graphs and
 input sets of ``python -m oracle report`` with the same options (``campaign_graph``,
 ``campaign_inputs``) and runs, for each graph, one eager (not jitted) ``jax.vmap`` of
-``jax.vjp`` of ``oracle.jax_ops.graph_function(graph)`` over its K input sets. No engine,
+``jax.vjp`` of ``oracle.core.jax_graph.graph_function(graph)`` over its K input sets. No engine,
 no comparison, no files: the floor that the campaign's time is measured against.
 """
 
@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from oracle.jax_ops import graph_function  # importing oracle: x64 and the persistent compile cache
+from oracle.core.jax_graph import graph_function  # importing oracle: x64 and the persistent compile cache
 from oracle.strategies import campaign_graph, campaign_inputs
 
 

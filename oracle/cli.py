@@ -9,39 +9,23 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import NoReturn
+
+from oracle.core.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, UserError
 
 # command name -> module that defines ``register(subparsers)``; imported only when used,
 # so ``python -m oracle --help`` does not pay for jax.
 COMMANDS = {
-    "report": ("oracle.campaign", "run a divergence campaign and write the CSV report (the main job)"),
-    "merge": ("oracle.campaign", "combine shard CSVs of one campaign into the unsharded CSV"),
-    "replay": ("oracle.replay", "judge one case file and show every input's verdict"),
+    "report": (
+        "oracle.campaign.run",
+        "run a divergence campaign and write the CSV report (the main job)",
+    ),
+    "merge": ("oracle.campaign.run", "combine shard CSVs of one campaign into the unsharded CSV"),
+    "replay": ("oracle.campaign.replay", "judge one case file and show every input's verdict"),
     "check": ("oracle.course", "check the gates, layers and losses in a course .py file"),
     "mlp": ("oracle.mlp", "train the lecture's two-layer network three ways, side by side"),
 }
-
-EXIT_CLEAN, EXIT_DIVERGENCE, EXIT_BAD_INPUT = 0, 1, 2
-
-
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least ``minimum``, or a one-line complaint."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-class UserError(Exception):
-    """Bad input from the user: reported as one line, exit code 2."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -76,4 +60,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"python -m oracle {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from oracle.cli import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
-from oracle.compare import relative_error
+from oracle.core.compare import relative_error
+from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
 from reference import mlp as ref
 
 # The one tolerance, on ``deviation`` (max|a - b| / max(|a| + |b|), the relative error of a whole

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from oracle_helpers import broken
 
-from oracle import campaign
-from oracle.campaign import CSV_COLUMNS, read_report
+from oracle.campaign import run as campaign
+from oracle.campaign.run import CSV_COLUMNS, read_report
 from oracle.cli import main
 from reference.gates import GATES
 

@@ -23,8 +23,8 @@ import pytest
 
 from oracle import course
 from oracle.cli import main
-from oracle.compare import COLUMNS, ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, NONFINITE
-from oracle.course_refs import BUILTIN, REFERENCES, register_reference, with_zeros
+from oracle.core.compare import COLUMNS, ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, NONFINITE
+from oracle.course.refs import BUILTIN, REFERENCES, register_reference, with_zeros
 
 SAMPLES = Path(__file__).parent / "course_samples"
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from oracle_helpers import broken, chain
 
-from oracle.case import make_case
-from oracle.compare import ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, NONFINITE, TOLERANCES, compare
-from oracle.judge import judge
+from oracle.campaign.judge import judge
+from oracle.core.case import make_case
+from oracle.core.compare import ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, NONFINITE, TOLERANCES, compare
 from reference.gates import GATES
 
 LECTURE = chain(

@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oracle import cli, mlp
-from oracle.compare import compare
+from oracle.core import errors
+from oracle.core.compare import compare
 from reference import mlp as ref
 from reference.gates import GATES
 
@@ -110,7 +111,7 @@ def test_the_lectures_full_run_agrees_within_the_tolerance() -> None:
 def test_the_command_writes_the_csv_and_the_plot(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "new" / "mlp.csv"
     steps = 2 * mlp.FLUSH_EVERY  # two full chunks, and none left over at the end
-    assert cli.main(["mlp", "--steps", str(steps), *SMALL, "--out", str(out)]) == cli.EXIT_CLEAN
+    assert cli.main(["mlp", "--steps", str(steps), *SMALL, "--out", str(out)]) == errors.EXIT_CLEAN
     frame = pd.read_csv(out)
     assert list(frame.columns) == mlp.COLUMNS
     assert frame["step"].tolist() == list(range(steps))
@@ -141,7 +142,7 @@ def test_bad_input_is_one_line_and_exit_2(
     argv: list[str], culprit: str, tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "mlp.csv"
-    assert cli.main(["mlp", *argv, "--out", str(out)]) == cli.EXIT_BAD_INPUT
+    assert cli.main(["mlp", *argv, "--out", str(out)]) == errors.EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and culprit in err and "Traceback" not in err
     assert not out.exists()
@@ -153,7 +154,7 @@ def test_an_unwritable_out_is_one_line_and_exit_2(
 ) -> None:
     (tmp_path / "file").write_text("")
     out = tmp_path / "file" / "mlp.csv" if where == "under_a_file" else tmp_path
-    assert cli.main(["mlp", "--steps", "3", *SMALL, "--out", str(out)]) == cli.EXIT_BAD_INPUT
+    assert cli.main(["mlp", "--steps", "3", *SMALL, "--out", str(out)]) == errors.EXIT_BAD_INPUT
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--out" in err and "Traceback" not in err
 
@@ -161,7 +162,7 @@ def test_an_unwritable_out_is_one_line_and_exit_2(
 def test_a_bad_option_value_is_an_argparse_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["mlp", "--steps", "many"])
-    assert exit_info.value.code == cli.EXIT_BAD_INPUT
+    assert exit_info.value.code == errors.EXIT_BAD_INPUT
     assert capsys.readouterr().err.count("\n") == 1
 
 
@@ -179,7 +180,7 @@ def test_a_lost_factor_two_is_caught(
 ) -> None:
     monkeypatch.setitem(mlp.IMPLEMENTATIONS, "numpy", mlp.Implementation(without_factor_two))
     out = tmp_path / "mlp.csv"
-    assert cli.main(["mlp", "--steps", "5", *SMALL, "--out", str(out)]) == cli.EXIT_DIVERGENCE
+    assert cli.main(["mlp", "--steps", "5", *SMALL, "--out", str(out)]) == errors.EXIT_DIVERGENCE
     verdict = capsys.readouterr().out.split("verdict: ")[1]
     assert verdict.startswith("DIVERGED") and "numpy: gradient" in verdict and "engine" not in verdict
     frame = pd.read_csv(out)
@@ -196,7 +197,7 @@ def test_an_engine_gate_that_forgets_part_of_its_gradient_is_caught(
     broken = dataclasses.replace(GATES["sigmoid"], forward=sigmoid_without_one_minus_s)
     monkeypatch.setitem(GATES, "sigmoid", broken)
     argv = ["mlp", "--steps", "3", *SMALL, "--out", str(tmp_path / "mlp.csv")]
-    assert cli.main(argv) == cli.EXIT_DIVERGENCE
+    assert cli.main(argv) == errors.EXIT_DIVERGENCE
     verdict = capsys.readouterr().out.split("verdict: ")[1]
     assert "engine: gradient" in verdict and "numpy" not in verdict
 
@@ -226,7 +227,7 @@ def test_ctrl_c_keeps_the_completed_steps(
 
 def test_a_training_that_blows_up_is_reported(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["mlp", "--steps", "200", *SMALL, "--lr", "1e3", "--out", str(tmp_path / "mlp.csv")]
-    assert cli.main(argv) == cli.EXIT_DIVERGENCE
+    assert cli.main(argv) == errors.EXIT_DIVERGENCE
     assert "not finite" in capsys.readouterr().out
 
 
@@ -239,7 +240,7 @@ def test_nan_gradients_from_one_side_are_caught(
 
     monkeypatch.setitem(mlp.IMPLEMENTATIONS, "engine", mlp.Implementation(nan_step))
     argv = ["mlp", "--steps", "3", *SMALL, "--out", str(tmp_path / "mlp.csv")]
-    assert cli.main(argv) == cli.EXIT_DIVERGENCE
+    assert cli.main(argv) == errors.EXIT_DIVERGENCE
     verdict = capsys.readouterr().out.split("verdict: ")[1]
     assert "engine: gradient nan from JAX's at step 0" in verdict
     assert "engine: the loss is not finite from step 1" in verdict and "numpy" not in verdict

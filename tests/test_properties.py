@@ -14,10 +14,10 @@ from hypothesis import given
 from oracle_helpers import broken
 
 from oracle import strategies
-from oracle.case import make_case
-from oracle.compare import KINK, MATCH, MISMATCH
-from oracle.display import records_table
-from oracle.judge import judge
+from oracle.campaign.judge import judge
+from oracle.core.case import make_case
+from oracle.core.compare import KINK, MATCH, MISMATCH
+from oracle.core.table import records_table
 from reference.gates import GATES
 
 

@@ -11,7 +11,7 @@ import pytest
 from oracle_helpers import broken, chain
 
 from oracle.cli import main
-from oracle.compare import COLUMNS
+from oracle.core.compare import COLUMNS
 from reference.gates import GATES
 
 GRAPH = chain(
@@ -63,7 +63,7 @@ def test_a_jsonl_file_replays_one_case_by_id(tmp_path, capsys):
     other = {**CASE, "values": {"W": [[1, 0], [0, 1]], "x": [1, 2]}}
     path = tmp_path / "cases.jsonl"
     path.write_text(json.dumps(CASE) + "\n" + json.dumps(other) + "\n")
-    from oracle.case import make_case
+    from oracle.core.case import make_case
 
     wanted = make_case(other).case_id
     assert main(["replay", str(path), "--case-id", wanted]) == 0

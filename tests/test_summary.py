@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oracle.compare import STATUSES, Record, to_frame
-from oracle.summary import failed_mask, plot_rel_error, summarize, summary_text, write_markdown
+from oracle.campaign.summary import failed_mask, plot_rel_error, summarize, summary_text, write_markdown
+from oracle.core.compare import STATUSES, Record, to_frame
 
 
 def campaign_frame(records: list[Record]) -> pd.DataFrame:
-    """Records as campaign CSV rows: graph and input_set first, as oracle.campaign writes them."""
+    """Records as campaign CSV rows: graph and input_set first, as oracle.campaign.run writes them."""
     frame = to_frame(records)
     frame.insert(0, "input_set", range(len(frame)))
     frame.insert(0, "graph", [int(r.case_id[1:]) for r in records])

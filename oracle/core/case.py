@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from oracle.cli import UserError
+from oracle.core.errors import UserError
 from reference import Graph, GraphError, check_graph, check_values
 
 DTYPES = ("float64", "float32")

@@ -1,7 +1,7 @@
 """Non-differentiable points: for each gate that has them, how many elements sit exactly on one.
 
 At such a point the engine and JAX may pick different subgradients and both be right,
-so a disagreement there is a ``kink``, not a ``mismatch`` (``oracle.judge`` decides).
+so a disagreement there is a ``kink``, not a ``mismatch`` (``oracle.campaign.judge`` decides).
 """
 
 from __future__ import annotations

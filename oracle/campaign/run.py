@@ -25,10 +25,11 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from oracle.case import DTYPES, make_case
-from oracle.cli import EXIT_CLEAN, EXIT_DIVERGENCE, UserError, whole_number
-from oracle.compare import COLUMNS, Record, to_frame
-from oracle.output import check_writable
+from oracle.core.case import DTYPES, make_case
+from oracle.core.compare import COLUMNS, Record, to_frame
+from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
+from oracle.core.options import whole_number
+from oracle.core.output import check_writable
 
 LOCATION = ["graph", "input_set"]  # where a row sits in its campaign: the CSV's first two columns
 CSV_COLUMNS = LOCATION + COLUMNS
@@ -57,7 +58,7 @@ class Campaign:
 
 def judge_graph(campaign: Campaign, index: int, cases_dir: str) -> tuple[list[list[Record]], dict[str, str]]:
     """Records (one list per input set) and case files (id -> JSON text) of one graph of the campaign."""
-    from oracle.judge import judge  # imported in the worker: jax loads once per process
+    from oracle.campaign.judge import judge  # imported in the worker: jax loads once per process
     from oracle.strategies import campaign_graph, campaign_inputs
 
     graph = campaign_graph(campaign.seed, index, campaign.max_nodes)
@@ -164,7 +165,7 @@ def register(subparsers: Any, name: str) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from oracle.summary import plot_rel_error, summarize, summary_text, write_markdown
+    from oracle.campaign.summary import plot_rel_error, summarize, summary_text, write_markdown
 
     out = check_writable(args.out)
     campaign = Campaign(args.graphs, args.inputs, args.seed, args.max_nodes, args.dtype, args.edge)

@@ -9,7 +9,7 @@ a ``mismatch`` whose detail says so.
 In these records ``engine_value`` holds the *student's* value at the worst element (the
 column keeps the report's name), ``jax_value`` JAX's, and ``fd_value`` a float64 central
 finite difference of JAX's function: the third opinion when the two disagree. A
-disagreement only at elements on a kink (see ``oracle.course_refs``) is a ``kink``.
+disagreement only at elements on a kink (see ``oracle.course.refs``) is a ``kink``.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from oracle import finite_diff
-from oracle.compare import (
+from oracle.core import finite_diff
+from oracle.core.compare import (
     ERROR,
     FORWARD_MISMATCH,
     KINK,
@@ -42,8 +42,8 @@ from oracle.compare import (
     nonfinite_side,
     shape_text,
 )
-from oracle.course_refs import GATE, LAYER, LOSS, Reference, Shape
-from oracle.finite_diff import agreement
+from oracle.core.finite_diff import agreement
+from oracle.course.refs import GATE, LAYER, LOSS, Reference, Shape
 
 MAX_KINK_PROBES = 64  # elements on a kink whose value is checked to be a subgradient
 

@@ -2,11 +2,11 @@
 
 Students and course staff write gates (``MultiplyGate``), layer pairs (``affine_forward``,
 ``affine_backward``) and losses (``svm_loss``). This module finds the known ones in a
-file (``oracle.course_refs`` lists them; ``register_reference`` adds more) and checks each
+file (``oracle.course.refs`` lists them; ``register_reference`` adds more) and checks each
 on random inputs (several shapes and seeds, random upstream gradients) and on edge inputs
-at its kinks, exactly, against JAX (``oracle.course_judge``).
+at its kinks, exactly, against JAX (``oracle.course.judge``).
 
-CSV rows are report rows (``oracle.compare.Record``) plus ``target``, the name checked.
+CSV rows are report rows (``oracle.core.compare.Record``) plus ``target``, the name checked.
 In them ``engine_value`` holds the *student's* value at the worst element: for course
 checks the code under judgement is the student's, not the engine's.
 
@@ -38,10 +38,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from oracle.cli import EXIT_CLEAN, EXIT_DIVERGENCE, UserError, whole_number
-from oracle.compare import ERROR, MATCH, STATUSES, Record, to_frame
-from oracle.course_judge import cases_for, describe_exception, judge_target
-from oracle.course_refs import (
+from oracle.core.compare import ERROR, MATCH, STATUSES, Record, to_frame
+from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
+from oracle.core.options import whole_number
+from oracle.core.output import check_writable
+from oracle.core.table import records_table
+from oracle.course.judge import cases_for, describe_exception, judge_target
+from oracle.course.refs import (
     GATE,
     LAYER,
     LOSS,
@@ -51,8 +54,6 @@ from oracle.course_refs import (
     register_reference,
     with_zeros,
 )
-from oracle.display import records_table
-from oracle.output import check_writable
 
 __all__ = [
     "assert_gate_correct",

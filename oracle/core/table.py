@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from oracle.compare import Record
+from oracle.core.compare import Record
 
 
 def _number(x: float | None) -> str:

@@ -1,8 +1,8 @@
 """A campaign at a glance: counts per status, op and dtype, the worst errors, the failures, one plot.
 
 Everything here reads the campaign CSV as a DataFrame (``graph``, ``input_set``, then
-``oracle.compare.COLUMNS``); nothing re-judges a row. Whether a row failed is decided
-by ``Record.failed`` itself (``failed_mask``), so the rule lives only in oracle.compare.
+``oracle.core.compare.COLUMNS``); nothing re-judges a row. Whether a row failed is decided
+by ``Record.failed`` itself (``failed_mask``), so the rule lives only in oracle.core.compare.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from oracle.compare import (
+from oracle.core.compare import (
     ERROR,
     FORWARD_MISMATCH,
     KINK,
@@ -237,7 +237,7 @@ def plot_rel_error(frame: pd.DataFrame, path: str | Path) -> Path:
         rtol = TOLERANCES[dtype].rtol
         ax.axvline(np.log10(rtol), color=color, ls=style, lw=1.2, label=f"{dtype} rtol {rtol:.0e}")
     # rel_err is the course's elementwise maximum: an element that cancels to ~0 can sit right of
-    # its rtol line and still match, on the absolute floor (oracle.compare.TOLERANCES).
+    # its rtol line and still match, on the absolute floor (oracle.core.compare.TOLERANCES).
     ax.plot([], [], " ", label="matches right of a line: elements\nnear 0 within the absolute floor")
     if ops:
         ax.set_yticks(range(len(ops)), ops)

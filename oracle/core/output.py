@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from oracle.cli import UserError
+from oracle.core.errors import UserError
 
 
 def check_writable(path: str | Path) -> Path:

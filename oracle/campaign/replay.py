@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from oracle.case import load_cases
-from oracle.cli import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
-from oracle.compare import to_frame
-from oracle.display import records_table
-from oracle.judge import judge
-from oracle.output import check_writable
+from oracle.campaign.judge import judge
+from oracle.core.case import load_cases
+from oracle.core.compare import to_frame
+from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
+from oracle.core.output import check_writable
+from oracle.core.table import records_table
 
 
 def register(subparsers: Any, name: str) -> None:

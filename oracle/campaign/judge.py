@@ -1,7 +1,7 @@
 """Judge cases: run the engine and JAX on the same graph, compare, and classify every input's gradient.
 
 Data flows one way: case -> two interpreters (``reference.ComputationalGraph`` and
-``oracle.jax_ops``) -> ``compare`` -> one ``Record`` per input. When the two disagree,
+``oracle.core.jax_graph``) -> ``compare`` -> one ``Record`` per input. When the two disagree,
 a float64 finite difference (through the engine's forward, which has just been checked
 against JAX's) is the third opinion, and the kink table says whether the disagreement
 sits on a non-differentiable point where conventions legitimately differ.
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from oracle import finite_diff
-from oracle.case import Case
-from oracle.compare import (
+from oracle.core import finite_diff
+from oracle.core.case import Case
+from oracle.core.compare import (
     ERROR,
     FORWARD_MISMATCH,
     KINK,
@@ -30,9 +30,9 @@ from oracle.compare import (
     nonfinite_side,
     shape_text,
 )
-from oracle.finite_diff import agreement
-from oracle.jax_ops import vjp_batch
-from oracle.kinks import kink_counts
+from oracle.core.finite_diff import agreement
+from oracle.core.jax_graph import vjp_batch
+from oracle.core.kinks import kink_counts
 from reference import ComputationalGraph
 
 

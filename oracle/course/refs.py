@@ -2,7 +2,7 @@
 
 A ``Reference`` holds the JAX function, the names and shapes of its inputs, how to draw
 random inputs and edge inputs, and where its kinks are. Where a target is the same op
-as a graph op, its JAX function is ``oracle.jax_ops.JAX_OPS[op]``, so the JAX translation
+as a graph op, its JAX function is ``oracle.core.jax_graph.JAX_OPS[op]``, so the JAX translation
 stays one table; only the affine layer's flattening is written here.
 
 The three shapes of course code (``KINDS``):
@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from oracle.jax_ops import JAX_OPS
+from oracle.core.jax_graph import JAX_OPS
 
 GATE, LAYER, LOSS = "gate", "layer", "loss"
 KINDS = (GATE, LAYER, LOSS)
