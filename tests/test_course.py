@@ -23,7 +23,7 @@ import pytest
 
 from oracle import course
 from oracle.cli import main
-from oracle.core.compare import COLUMNS, ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, NONFINITE
+from oracle.core.record import COLUMNS, ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, NONFINITE
 from oracle.course.refs import BUILTIN, REFERENCES, register_reference, with_zeros
 
 SAMPLES = Path(__file__).parent / "course_samples"
@@ -199,7 +199,7 @@ def test_a_mismatch_records_the_worst_element_and_a_finite_difference(
     _, frame = buggy
     record = rows(frame, "SquareGate").iloc[1]  # shape [3, 4]
     assert record.status == MISMATCH and record.worst_index.startswith("[")
-    assert record.engine_value == pytest.approx(0.5 * record.jax_value, rel=1e-12)
+    assert record.tested_value == pytest.approx(0.5 * record.jax_value, rel=1e-12)
     assert record.fd_value == pytest.approx(record.jax_value, rel=1e-6)
 
 
@@ -228,7 +228,7 @@ def test_other_conventions_at_the_kinks_are_kinks_not_mismatches(tmp_path: Path)
         (
             "softmax_loss",
             NONFINITE,
-            r"edge case \(scores up to \+-1000\); student: non-finite forward output",
+            r"edge case \(scores up to \+-1000\); student: non-finite output",
         ),
     ],
 )

@@ -16,7 +16,7 @@ from oracle_helpers import broken
 from oracle import strategies
 from oracle.campaign.judge import judge
 from oracle.core.case import make_case
-from oracle.core.compare import KINK, MATCH, MISMATCH
+from oracle.core.record import KINK, MATCH, MISMATCH
 from oracle.core.table import records_table
 from reference.gates import GATES
 

@@ -11,7 +11,7 @@ import pytest
 from oracle_helpers import broken, chain
 
 from oracle.cli import main
-from oracle.core.compare import COLUMNS
+from oracle.core.record import COLUMNS
 from reference.gates import GATES
 
 GRAPH = chain(

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from oracle.campaign.summary import failed_mask, plot_rel_error, summarize, summary_text, write_markdown
-from oracle.core.compare import STATUSES, Record, to_frame
+from oracle.core.record import STATUSES, Record, to_frame
 
 
 def campaign_frame(records: list[Record]) -> pd.DataFrame:
@@ -33,7 +33,7 @@ RECORDS = [
     rec("c1", "match", 0.0, "matmul square sum", input="x1"),
     rec("c2", "mismatch", 0.5, "add add exp", "engine 1 vs jax 2", dtype="float32"),
     rec("c2", "kink", 0.1, "relu add", "relu at 0", dtype="float32", input="x1"),
-    rec("c3", "nonfinite", None, "log", "both: non-finite output"),
+    rec("c3", "nonfinite_both", None, "log", "both: non-finite output"),
     rec("c3", "nonfinite", math.inf, "log", "engine: non-finite gradient", input="x1"),
     rec("c4", "error", None, "", "engine raised ValueError"),
 ]
@@ -51,7 +51,8 @@ def test_status_counts_list_every_status_in_order_with_zeros(frame: pd.DataFrame
         "match": 2,
         "mismatch": 1,
         "kink": 1,
-        "nonfinite": 2,
+        "nonfinite": 1,
+        "nonfinite_both": 1,
         "forward_mismatch": 0,
         "error": 1,
     }
@@ -64,14 +65,23 @@ def test_an_op_counts_once_per_row_however_often_the_graph_uses_it(frame: pd.Dat
     assert by_op.loc["add", "rows"] == 2  # "add add exp" and "relu add": two rows, three uses
     assert list(by_op.loc["add", ["mismatch", "kink", "non_match", "failed"]]) == [1, 1, 2, 1]
     assert list(by_op.loc["matmul", ["match", "rows", "non_match"]]) == [2, 2, 0]
-    assert list(by_op.loc["log", ["nonfinite", "failed"]]) == [2, 1]
+    assert list(by_op.loc["log", ["nonfinite", "nonfinite_both", "failed"]]) == [1, 1, 1]
     assert sorted(by_op.index) == ["add", "exp", "log", "matmul", "relu", "square", "sum"]  # "" is no op
 
 
 def test_counts_per_dtype(frame: pd.DataFrame) -> None:
     by_dtype = summarize(frame, seconds=1.0).by_dtype
     assert list(by_dtype.loc["float32", ["mismatch", "kink", "rows", "failed"]]) == [1, 1, 2, 1]
-    assert list(by_dtype.loc["float64", ["match", "nonfinite", "error", "rows", "failed"]]) == [2, 2, 1, 5, 2]
+    assert list(
+        by_dtype.loc["float64", ["match", "nonfinite", "nonfinite_both", "error", "rows", "failed"]]
+    ) == [
+        2,
+        1,
+        1,
+        1,
+        5,
+        2,
+    ]
 
 
 def test_failing_rule_is_record_failed(frame: pd.DataFrame) -> None:
@@ -85,7 +95,11 @@ def test_failing_rule_is_record_failed(frame: pd.DataFrame) -> None:
     ]
     for status in ("mismatch", "forward_mismatch", "error"):
         assert failed_mask(campaign_frame([rec("c9", status, 0.1, "add")])).tolist() == [True]
-    for status, detail in [("match", ""), ("kink", "relu at 0"), ("nonfinite", "both: non-finite output")]:
+    for status, detail in [
+        ("match", ""),
+        ("kink", "relu at 0"),
+        ("nonfinite_both", "both: non-finite output"),
+    ]:
         assert failed_mask(campaign_frame([rec("c9", status, 0.1, "add", detail)])).tolist() == [False]
     jax_side = campaign_frame([rec("c9", "nonfinite", None, "log", "jax: non-finite output")])
     assert failed_mask(jax_side).tolist() == [True]
@@ -140,9 +154,9 @@ def test_markdown(frame: pd.DataFrame, tmp_path: Path) -> None:
     assert "| status | rows |\n| --- | ---: |\n| match | 2 |" in text
     assert "| forward_mismatch | 0 |" in text
     assert (
-        "| add | 0 | 1 | 1 | 0 | 0 | 0 | 2 | 2 | 1 |" in text
+        "| add | 0 | 1 | 1 | 0 | 0 | 0 | 0 | 2 | 2 | 1 |" in text
     )  # op row: every status, rows, non_match, failed
-    assert "| float32 | 0 | 1 | 1 | 0 | 0 | 0 | 2 | 2 | 1 |" in text
+    assert "| float32 | 0 | 1 | 1 | 0 | 0 | 0 | 0 | 2 | 2 | 1 |" in text
     assert "| 0.5 | mismatch | c2 | x0 | add add exp |" in text
     assert "`python -m oracle replay cases/c4.json`" in text
     # Deterministic: a rerun that took longer changes only the throughput line.

@@ -10,40 +10,20 @@ sits on a non-differentiable point where conventions legitimately differ.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from oracle.core import finite_diff
 from oracle.core.case import Case
-from oracle.core.compare import (
-    ERROR,
-    FORWARD_MISMATCH,
-    KINK,
-    MATCH,
-    MISMATCH,
-    NONFINITE,
-    Comparison,
-    Record,
-    compare,
-    fill,
-    nonfinite_side,
-    shape_text,
-)
+from oracle.core.compare import Comparison
 from oracle.core.finite_diff import agreement
 from oracle.core.jax_graph import vjp_batch
+from oracle.core.judgement import Ladder, Outcome, judge_input
 from oracle.core.kinks import kink_counts
+from oracle.core.record import KINK, MATCH, MISMATCH, Record, shape_text
 from reference import ComputationalGraph
 
-
-@dataclass
-class Outcome:
-    """What one side computed for one case: the output and input gradients, or its error."""
-
-    out: np.ndarray | None = None
-    grads: dict[str, np.ndarray] = field(default_factory=dict)
-    error: str = ""
-    node_values: dict[str, np.ndarray] = field(default_factory=dict)
+F32_ROUNDOFF = float(np.finfo(np.float32).eps) / 2
 
 
 def _error_text(exc: BaseException) -> str:
@@ -56,20 +36,36 @@ def run_engine(engine: ComputationalGraph, case: Case) -> Outcome:
             out = engine.forward(case.arrays(), case.dtype)
             grads = engine.backward(case.cotangent_array())
     except Exception as exc:  # the engine under judgement may raise anything
-        return Outcome(error=_error_text(exc))
-    return Outcome(out, grads, node_values=engine.node_values)
+        return Outcome(error=f"engine raised {_error_text(exc)}")
+    return Outcome(out, grads)
 
 
 def run_jax(cases: Sequence[Case]) -> list[Outcome]:
-    """All cases share one graph and dtype: one vmapped call, or one call each if the batch fails."""
+    """All cases share one graph and dtype: one vmapped call, or one call each if the batch fails.
+
+    A float32 batch runs in float64 too: how far JAX's own float32 gradient lies from its
+    float64 one, divided by float32's unit roundoff, is each element's rounding scale (the
+    size of the terms whose rounding made it), so an element that cancels from large
+    terms gets the absolute floor its terms call for, and no other element does.
+    """
     try:
         arrays = [c.arrays() for c in cases]
         inputs = {name: np.stack([a[name] for a in arrays]) for name in cases[0].checked.inputs}
-        out, grads = vjp_batch(cases[0].graph, inputs, np.stack([c.cotangent_array() for c in cases]))
-        return [Outcome(out[k], {n: g[k] for n, g in grads.items()}) for k in range(len(cases))]
+        cotangents = np.stack([c.cotangent_array() for c in cases])
+        out, grads = vjp_batch(cases[0].graph, inputs, cotangents)
+        scales: dict[str, np.ndarray] = {}
+        if cases[0].dtype == "float32":
+            wide = {name: v.astype(np.float64) for name, v in inputs.items()}
+            _, exact = vjp_batch(cases[0].graph, wide, cotangents.astype(np.float64))
+            with np.errstate(all="ignore"):
+                scales = {n: np.abs(g.astype(np.float64) - exact[n]) / F32_ROUNDOFF for n, g in grads.items()}
+        return [
+            Outcome(out[k], {n: g[k] for n, g in grads.items()}, scales={n: s[k] for n, s in scales.items()})
+            for k in range(len(cases))
+        ]
     except Exception as exc:
         if len(cases) == 1:
-            return [Outcome(error=_error_text(exc))]
+            return [Outcome(error=f"jax raised {_error_text(exc)}")]
         return [run_jax([case])[0] for case in cases]
 
 
@@ -91,46 +87,28 @@ def judge(
 
 
 def classify(case: Case, engine: Outcome, jax: Outcome, seed: int | None, replay: str) -> list[Record]:
-    common = dict(
-        case_id=case.case_id,
-        dtype=case.dtype,
-        ops=case.ops,
-        n_nodes=len(case.graph["nodes"]),
-        seed=seed,
-        replay=replay,
-    )
+    ladder = Ladder("engine", case.dtype, lambda *args: _explain(case, *args))
     records = []
     for name, shape in case.checked.inputs.items():
-        record = Record(input=name, shape=shape_text(shape), status=MATCH, **common)  # type: ignore[arg-type]
+        record = Record(
+            case_id=case.case_id,
+            input=name,
+            shape=shape_text(shape),
+            dtype=case.dtype,
+            status=MATCH,
+            ops=case.ops,
+            n_nodes=len(case.graph["nodes"]),
+            seed=seed,
+            replay=replay,
+        )
+        judge_input(ladder, record, name, engine, jax)
         records.append(record)
-        if engine.error or jax.error:
-            record.status = ERROR
-            raised = {"engine": engine.error, "jax": jax.error}
-            record.detail = "; ".join(f"{side} raised {error}" for side, error in raised.items() if error)
-            continue
-        assert engine.out is not None and jax.out is not None
-        side = nonfinite_side(engine.out, jax.out)
-        if side:
-            record.status, record.detail = NONFINITE, f"{side}: non-finite output"
-            continue
-        grad_side = nonfinite_side(engine.grads[name], jax.grads[name])
-        result = compare(engine.grads[name], jax.grads[name], case.dtype)
-        fill(record, result)
-        forward = compare(engine.out, jax.out, case.dtype)
-        if not forward.ok:
-            record.status = FORWARD_MISMATCH
-            record.detail = (
-                f"outputs differ at {list(forward.worst_index)}: engine {forward.a_value:.9g}, "
-                f"jax {forward.b_value:.9g} (rel_err {forward.rel_err:.3g})"
-            )
-        elif grad_side:
-            record.status, record.detail = NONFINITE, f"{grad_side}: non-finite gradient"
-        elif not result.ok:
-            _explain(record, case, name, result)
     return records
 
 
-def _explain(record: Record, case: Case, name: str, result: Comparison) -> None:
+def _explain(
+    case: Case, name: str, tested: np.ndarray, expected: np.ndarray, result: Comparison, record: Record
+) -> tuple[str, str]:
     """Engine and JAX disagree: a kink, or a mismatch with the finite difference as third opinion."""
     probe = Probe(case)
     index = result.worst_index
@@ -139,12 +117,10 @@ def _explain(record: Record, case: Case, name: str, result: Comparison) -> None:
     verdict = agreement(fd, result.a_value, result.b_value)
     kink = probe.kink_at(name, index)
     if kink:
-        record.status, record.detail = KINK, f"{kink}; central fd {fd:.6g} {verdict}"
-    else:
-        record.status = MISMATCH
-        record.detail = (
-            f"engine {result.a_value:.9g} vs jax {result.b_value:.9g} at {list(index)}; fd {fd:.6g} {verdict}"
-        )
+        return KINK, f"{kink}; central fd {fd:.6g} {verdict}"
+    return MISMATCH, (
+        f"engine {result.a_value:.9g} vs jax {result.b_value:.9g} at {list(index)}; fd {fd:.6g} {verdict}"
+    )
 
 
 class Probe:

@@ -11,9 +11,9 @@ from typing import Any
 
 from oracle.campaign.judge import judge
 from oracle.core.case import load_cases
-from oracle.core.compare import to_frame
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
 from oracle.core.output import check_writable
+from oracle.core.record import to_frame
 from oracle.core.table import records_table
 
 

@@ -25,11 +25,12 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from oracle.core.case import DTYPES, make_case
-from oracle.core.compare import COLUMNS, Record, to_frame
+from oracle.core.case import make_case
+from oracle.core.compare import DTYPES
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
 from oracle.core.options import whole_number
 from oracle.core.output import check_writable
+from oracle.core.record import COLUMNS, Record, to_frame
 
 LOCATION = ["graph", "input_set"]  # where a row sits in its campaign: the CSV's first two columns
 CSV_COLUMNS = LOCATION + COLUMNS

@@ -1,8 +1,8 @@
 """A campaign at a glance: counts per status, op and dtype, the worst errors, the failures, one plot.
 
 Everything here reads the campaign CSV as a DataFrame (``graph``, ``input_set``, then
-``oracle.core.compare.COLUMNS``); nothing re-judges a row. Whether a row failed is decided
-by ``Record.failed`` itself (``failed_mask``), so the rule lives only in oracle.core.compare.
+``oracle.core.record.COLUMNS``); nothing re-judges a row. Whether a row failed follows from
+its status alone (``oracle.core.record.FAILING``).
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from oracle.core.compare import (
+from oracle.core.compare import TOLERANCES
+from oracle.core.record import (
     ERROR,
+    FAILING,
     FORWARD_MISMATCH,
     KINK,
     MATCH,
     MISMATCH,
     NONFINITE,
+    NONFINITE_BOTH,
     STATUSES,
-    TOLERANCES,
-    Record,
 )
 
 WORST_COLUMNS = ["case_id", "input", "status", "rel_err", "ops", "replay"]
@@ -37,17 +38,15 @@ STYLE = {  # status -> (color, marker) in the plot
     KINK: ("tab:orange", "^"),
     MISMATCH: ("tab:red", "X"),
     NONFINITE: ("tab:purple", "s"),
+    NONFINITE_BOTH: ("tab:pink", "s"),
     FORWARD_MISMATCH: ("tab:brown", "D"),
     ERROR: ("black", "v"),
 }
 
 
 def failed_mask(frame: pd.DataFrame) -> pd.Series:
-    """``Record.failed`` for every row: mismatch, forward_mismatch, error, or non-finite on one side only."""
-    keys = pd.MultiIndex.from_arrays([frame["status"].astype(str), frame["detail"].fillna("").astype(str)])
-    unique = keys.unique()
-    verdict = pd.Series([Record("", "", "", "", status=s, detail=d).failed for s, d in unique], index=unique)
-    return pd.Series(verdict.reindex(keys).to_numpy(dtype=bool), index=frame.index, dtype=bool)
+    """Whether each row failed: its status is one of ``FAILING``."""
+    return frame["status"].astype(str).isin(FAILING)
 
 
 def _op_rows(frame: pd.DataFrame) -> pd.DataFrame:

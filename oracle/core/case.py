@@ -18,10 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from oracle.core.compare import DTYPES
 from oracle.core.errors import UserError
 from reference import Graph, GraphError, check_graph, check_values
-
-DTYPES = ("float64", "float32")
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,3 @@ def load_cases(path: str | Path) -> list[Case]:
     if not cases:
         raise UserError(f"{path}: holds no case")
     return cases
-
-
-def save_case(case: Case, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(case.to_json(), indent=1) + "\n")

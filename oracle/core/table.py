@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from oracle.core.compare import Record
+from oracle.core.record import Record
 
 
 def _number(x: float | None) -> str:
@@ -23,7 +23,7 @@ def records_table(
         + [("" if r.seed is None else str(r.seed)), r.shape] * case
         + [
             r.status,
-            _number(r.engine_value),
+            _number(r.tested_value),
             _number(r.jax_value),
             _number(r.rel_err),
             r.worst_index,

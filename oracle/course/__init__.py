@@ -7,7 +7,7 @@ on random inputs (several shapes and seeds, random upstream gradients) and on ed
 at its kinks, exactly, against JAX (``oracle.course.judge``).
 
 CSV rows are report rows (``oracle.core.compare.Record``) plus ``target``, the name checked.
-In them ``engine_value`` holds the *student's* value at the worst element: for course
+In them ``tested_value`` holds the *student's* value at the worst element: for course
 checks the code under judgement is the student's, not the engine's.
 
 From pytest::
@@ -38,10 +38,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from oracle.core.compare import ERROR, MATCH, STATUSES, Record, to_frame
+from oracle.core.compare import DTYPES
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
 from oracle.core.options import whole_number
 from oracle.core.output import check_writable
+from oracle.core.record import ERROR, MATCH, STATUSES, Record, to_frame
 from oracle.core.table import records_table
 from oracle.course.judge import cases_for, describe_exception, judge_target
 from oracle.course.refs import (
@@ -68,7 +69,6 @@ __all__ = [
     "with_zeros",
 ]
 
-DTYPES = ("float64", "float32")
 DEFAULT_SEEDS = 3
 
 

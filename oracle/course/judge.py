@@ -6,10 +6,12 @@ its seed -> the student's code and ``jax.vjp`` of the reference -> ``compare`` -
 ``error`` record, a gradient that is missing, None, of the wrong shape or the wrong dtype
 a ``mismatch`` whose detail says so.
 
-In these records ``engine_value`` holds the *student's* value at the worst element (the
-column keeps the report's name), ``jax_value`` JAX's, and ``fd_value`` a float64 central
-finite difference of JAX's function: the third opinion when the two disagree. A
-disagreement only at elements on a kink (see ``oracle.course.refs``) is a ``kink``.
+The ladder of statuses is ``oracle.core.judgement``'s, the one campaigns climb too; what
+is the course's own is how the student's code is called and how a disagreement is
+explained. In these records ``tested_value`` holds the student's value at the worst
+element, ``jax_value`` JAX's, and ``fd_value`` a float64 central finite difference of
+JAX's function: the third opinion when the two disagree. A disagreement only at
+elements on a kink (see ``oracle.course.refs``) is a ``kink``.
 """
 
 from __future__ import annotations
@@ -29,20 +31,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from oracle.core import finite_diff
-from oracle.core.compare import (
-    ERROR,
-    FORWARD_MISMATCH,
-    KINK,
-    MATCH,
-    MISMATCH,
-    NONFINITE,
-    Record,
-    compare,
-    fill,
-    nonfinite_side,
-    shape_text,
-)
+from oracle.core.compare import compare
 from oracle.core.finite_diff import agreement
+from oracle.core.judgement import Ladder, Outcome, describe, judge_input
+from oracle.core.record import KINK, MATCH, MISMATCH, Record, shape_text
 from oracle.course.refs import GATE, LAYER, LOSS, Reference, Shape
 
 MAX_KINK_PROBES = 64  # elements on a kink whose value is checked to be a subgradient
@@ -103,26 +95,6 @@ def cases_for(ref: Reference, seeds: Sequence[int], dtype: str) -> list[CourseCa
     ]
 
 
-@dataclass
-class Outcome:
-    """What one side computed: the forward output and the input gradients, or what went wrong."""
-
-    out: Any = None
-    grads: list[Any] | None = None
-    error: str = ""  # an exception was raised: ERROR
-    problem: str = ""  # the calling convention was broken: MISMATCH
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "None"
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {shape_text(value.shape)}"
-    if isinstance(value, list | tuple):
-        return f"a {type(value).__name__} of {len(value)}"
-    return f"a {type(value).__name__}"
-
-
 def describe_exception(exc: BaseException) -> str:
     """``Type: message (file.py:line)``: the last frame outside oracle and the libraries, if there is one."""
     message = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -145,7 +117,7 @@ def _gradient_list(returned: Any, arity: int, stage: str, names: Sequence[str]) 
     elif arity == 1:
         grads = [returned]
     else:
-        return [], f"{stage} returned {_describe(returned)}, expected {arity} gradients ({', '.join(names)})"
+        return [], f"{stage} returned {describe(returned)}, expected {arity} gradients ({', '.join(names)})"
     if len(grads) != arity:
         count = f"{len(grads)} gradient" + "s" * (len(grads) != 1)
         return [], f"{stage} returned {count}, expected {arity} ({', '.join(names)})"
@@ -171,23 +143,23 @@ def run_student(
                 stage = f"{ref.name}.backward"
                 returned = gate.backward(_student_copy(upstream))
                 grads, problem = _gradient_list(returned, len(names), stage, names)
-                return Outcome(out, grads, problem=problem)
+                return Outcome(out, dict(zip(names, grads, strict=False)), problem=problem)
             if ref.kind == LAYER:
                 forward, backward = impl
                 stage = f"{ref.name}_forward"
                 result = forward(*args)
                 if not isinstance(result, list | tuple) or len(result) != 2:
-                    return Outcome(problem=f"{stage} returned {_describe(result)}, expected (out, cache)")
+                    return Outcome(problem=f"{stage} returned {describe(result)}, expected (out, cache)")
                 out, cache = result
                 assert upstream is not None
                 stage = f"{ref.name}_backward"
                 returned = backward(_student_copy(upstream), cache)
                 grads, problem = _gradient_list(returned, len(names), stage, names)
-                return Outcome(out, grads, problem=problem)
+                return Outcome(out, dict(zip(names, grads, strict=False)), problem=problem)
             result = impl[0](*args)
             if not isinstance(result, list | tuple) or len(result) != 2:
-                return Outcome(problem=f"{stage} returned {_describe(result)}, expected (loss, dx)")
-            return Outcome(result[0], [result[1]])
+                return Outcome(problem=f"{stage} returned {describe(result)}, expected (loss, dx)")
+            return Outcome(result[0], {names[0]: result[1]})
     except (Exception, SystemExit) as exc:  # the code under judgement may raise anything
         return Outcome(error=f"{stage} raised {describe_exception(exc)}")
 
@@ -211,7 +183,7 @@ def _jax_side(
     args = tuple(jnp.asarray(v) for v in inputs)
     if ref.kind == LOSS:
         value, grad = (_compiled(ref.fn, LOSS) if jit else jax.value_and_grad(ref.fn))(*args)
-        return Outcome(np.asarray(value), [np.asarray(grad)]), None
+        return Outcome(np.asarray(value), {ref.inputs[0]: np.asarray(grad)}), None
     shape = jax.eval_shape(ref.fn, *args)
     upstream = np.asarray(rng.standard_normal(shape.shape)).astype(shape.dtype)
     if jit:
@@ -219,7 +191,9 @@ def _jax_side(
     else:
         out, pullback = jax.vjp(ref.fn, *args)
         grads = pullback(jnp.asarray(upstream))
-    return Outcome(np.asarray(out), [np.asarray(g) for g in grads]), upstream
+    return Outcome(
+        np.asarray(out), {n: np.asarray(g) for n, g in zip(ref.inputs, grads, strict=True)}
+    ), upstream
 
 
 def run_jax(
@@ -238,18 +212,6 @@ def run_jax(
         return _jax_side(ref, inputs, rng, jit=False)
     except Exception as exc:  # a user's reference may be broken too
         return Outcome(error=f"the JAX reference for {ref.name} raised {describe_exception(exc)}"), None
-
-
-def _as_numbers(value: Any, what: str) -> tuple[np.ndarray | None, str]:
-    if value is None:
-        return None, f"{what} is None"
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):
-        return None, f"{what} is {_describe(value)}, not an array of numbers"
-    if array.dtype.kind not in "biuf":
-        return None, f"{what} is {_describe(value)} of dtype {array.dtype}, not an array of numbers"
-    return array, ""
 
 
 class Judgement:
@@ -283,49 +245,17 @@ class Judgement:
             replay=self.replay,
             target=self.ref.name,
         )
-        status, detail = self._judge(i, name, record)
-        record.status = status
+        ladder = Ladder(
+            "student",
+            case.dtype,
+            lambda name, grad, expected, result, record: self._explain(i, name, grad, expected, record),
+            check_dtype=True,
+            shape_hint=lambda name, grad, expected: self._shape_hint(grad, expected),
+        )
+        judge_input(ladder, record, name, self.student, self.jax)
         edge = f"edge case ({self.ref.edge_text})" if case.edge else ""
-        record.detail = "; ".join(part for part in (edge, detail) if part)
+        record.detail = "; ".join(part for part in (edge, record.detail) if part)
         return record
-
-    def _judge(self, i: int, name: str, record: Record) -> tuple[str, str]:
-        student, jax_side, dtype = self.student, self.jax, self.case.dtype
-        if student.error or jax_side.error:
-            return ERROR, student.error or jax_side.error
-        if student.problem:
-            return MISMATCH, student.problem
-        assert student.grads is not None and jax_side.grads is not None
-        out, problem = _as_numbers(student.out, "the forward output")
-        if out is None:
-            return FORWARD_MISMATCH, problem
-        jax_out = jax_side.out
-        if out.shape != jax_out.shape:
-            return FORWARD_MISMATCH, f"the forward output has {compare(out, jax_out, dtype).problem}"
-        side = nonfinite_side(out, jax_out, "student")
-        if side:
-            return NONFINITE, f"{side}: non-finite forward output"
-        forward = compare(out, jax_out, dtype)
-        if not forward.ok:
-            fill(record, forward)
-            return FORWARD_MISMATCH, (
-                f"the forward output differs at {list(forward.worst_index)}: student {forward.a_value:.9g} "
-                f"vs jax {forward.b_value:.9g} (the values are the output's)"
-            )
-        grad, problem = _as_numbers(student.grads[i], f"the gradient for {name}")
-        if grad is None:
-            return MISMATCH, problem
-        expected = jax_side.grads[i]
-        if grad.shape != expected.shape or grad.dtype != expected.dtype:
-            hint = self._shape_hint(grad, expected)
-            problem = compare(grad, expected, dtype, check_dtype=True).problem
-            return MISMATCH, f"the gradient for {name} has {problem}" + (f" ({hint})" if hint else "")
-        side = nonfinite_side(grad, expected, "student")
-        if side:
-            return NONFINITE, f"{side}: non-finite gradient for {name}"
-        result = compare(grad, expected, dtype, check_dtype=True)
-        fill(record, result)
-        return (MATCH, "") if result.ok else self._explain(i, name, grad, expected, record)
 
     def _explain(
         self, i: int, name: str, grad: np.ndarray, expected: np.ndarray, record: Record
@@ -341,7 +271,7 @@ class Judgement:
                 return self._on_kink(i, grad, expected, on_kink, index, record)
             # Report the worst element off the kink: that is the bug.
             index = tuple(int(k) for k in np.argwhere(~on_kink)[rest.worst_index[0]])
-            record.engine_value, record.jax_value = float(grad[index]), float(expected[index])
+            record.tested_value, record.jax_value = float(grad[index]), float(expected[index])
             record.worst_index = shape_text(index)
         fd = self._central_fd(i, index)
         record.fd_value = fd
@@ -372,8 +302,7 @@ class Judgement:
         up = self.upstream
         if up is not None and up.shape == grad.shape and compare(grad * up, expected, dtype).ok:
             return "the upstream gradient is not multiplied in"
-        assert self.jax.grads is not None
-        for other, other_grad in zip(self.ref.inputs, self.jax.grads, strict=True):
+        for other, other_grad in self.jax.grads.items():
             if (
                 other != self.ref.inputs[i]
                 and other_grad.shape == grad.shape
@@ -440,7 +369,7 @@ class Judgement:
             low, high = min(left, right), max(left, right)
             slack = finite_diff.FD_AGREES * max(1.0, abs(low), abs(high))
             if not low - slack <= float(grad[probe]) <= high + slack:
-                record.engine_value, record.jax_value = float(grad[probe]), float(expected[probe])
+                record.tested_value, record.jax_value = float(grad[probe]), float(expected[probe])
                 record.worst_index = shape_text(probe)
                 record.fd_value = self._central_fd(i, probe)
                 return MISMATCH, (

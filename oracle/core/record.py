@@ -1,0 +1,65 @@
+"""The one record type: every report row, campaign or course check, is a ``Record``.
+
+A record is one comparison: one input's gradient in one case. ``tested_value`` is the
+value of the side under test (the engine in campaigns, the student's code in course
+checks) at the worst element, ``jax_value`` JAX's there, ``fd_value`` a float64 central
+finite difference when the two disagreed. Whether a row failed follows from its status
+alone (``FAILING``); ``reports/README.md`` documents every column and status.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+MATCH, MISMATCH, KINK = "match", "mismatch", "kink"
+NONFINITE, NONFINITE_BOTH = "nonfinite", "nonfinite_both"  # NaN or Inf on one side / on both sides
+FORWARD_MISMATCH, ERROR = "forward_mismatch", "error"
+STATUSES = (MATCH, MISMATCH, KINK, NONFINITE, NONFINITE_BOTH, FORWARD_MISMATCH, ERROR)
+FAILING = frozenset({MISMATCH, NONFINITE, FORWARD_MISMATCH, ERROR})
+
+
+@dataclass
+class Record:
+    """One comparison: one input's gradient (or one course-code output) in one case. A CSV row."""
+
+    case_id: str
+    input: str
+    shape: str
+    dtype: str
+    status: str
+    detail: str = ""
+    tested_value: float | None = None
+    jax_value: float | None = None
+    fd_value: float | None = None
+    abs_err: float | None = None
+    rel_err: float | None = None
+    worst_index: str = ""
+    ops: str = ""
+    n_nodes: int = 0
+    seed: int | None = None
+    replay: str = ""
+    target: str = ""  # course-code checks only: the gate, layer or loss checked
+
+    @property
+    def failed(self) -> bool:
+        """A real problem: a mismatch, an error, or non-finite values on one side only."""
+        return self.status in FAILING
+
+
+COLUMNS = [f.name for f in dataclasses.fields(Record) if f.name != "target"]
+
+
+def to_frame(records: Iterable[Record], *, target: bool = False) -> pd.DataFrame:
+    """Records as a DataFrame with the report's columns (plus ``target`` for course checks)."""
+    columns = ["target", *COLUMNS] if target else COLUMNS
+    rows = [dataclasses.asdict(r) for r in records]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.astype({"n_nodes": "int64", "seed": "Int64"})
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(int(d)) for d in shape) + "]"
