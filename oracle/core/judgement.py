@@ -10,7 +10,8 @@ ladder, first rung that applies wins:
 2. ``mismatch``: the tested code broke its calling convention (returned None, too few gradients);
 3. ``forward_mismatch``: the output is not an array of numbers, or has the wrong shape;
 4. ``nonfinite`` (one side) or ``nonfinite_both``: NaN or Inf in the output;
-5. ``forward_mismatch``: the outputs differ (a matching backward of a wrong forward means nothing);
+5. ``forward_mismatch``: the outputs, or the extra outputs JAX has (running averages), differ
+   (a matching backward of a wrong forward means nothing);
 6. ``mismatch``: the gradient is missing, not numbers, or of the wrong shape or dtype;
 7. ``nonfinite`` or ``nonfinite_both``: NaN or Inf in the gradient;
 8. ``match``: the gradients agree within the tolerance table;
@@ -48,6 +49,7 @@ class Outcome:
     grads: dict[str, Any] = field(default_factory=dict)
     error: str = ""  # a sentence: "engine raised ...", "affine_backward raised ..." (rung 1)
     problem: str = ""  # the calling convention was broken (rung 2)
+    extras: dict[str, Any] = field(default_factory=dict)  # more forward outputs: batch norm's running mean
     scales: dict[str, Any] = field(default_factory=dict)  # JAX's side: each gradient element's rounding scale
 
 
@@ -149,6 +151,9 @@ def _climb(ladder: Ladder, record: Record, name: str, tested: Outcome, jax: Outc
             f"the forward output differs at {list(forward.worst_index)}: {side} {forward.a_value:.9g} vs "
             f"jax {forward.b_value:.9g} (rel_err {forward.rel_err:.3g}; the values are the output's)"
         )
+    extra = _extras(side, dtype, tested, jax, record)
+    if extra:
+        return FORWARD_MISMATCH, extra
     if grad is None:
         return MISMATCH, grad_problem
     if not comparable or (ladder.check_dtype and grad.dtype != expected.dtype):
@@ -161,3 +166,21 @@ def _climb(ladder: Ladder, record: Record, name: str, tested: Outcome, jax: Outc
     if result.ok:
         return MATCH, ""
     return ladder.explain(name, grad, expected, result, record)
+
+
+def _extras(side: str, dtype: str, tested: Outcome, jax: Outcome, record: Record) -> str:
+    """What is wrong with the first extra output that differs from JAX's, or ''."""
+    for name, expected in jax.extras.items():
+        value, problem = as_numbers(tested.extras.get(name), name)
+        if value is None:
+            return problem
+        result = compare(value, expected, dtype)
+        if not result.ok:
+            if result.problem:
+                return f"{name} has {result.problem}"
+            fill(record, result)
+            return (
+                f"{name} differs at {list(result.worst_index)}: {side} {result.a_value:.9g} vs "
+                f"jax {result.b_value:.9g} (rel_err {result.rel_err:.3g}; the values are {name}'s)"
+            )
+    return ""

@@ -18,11 +18,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import sysconfig
-import traceback
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,23 +29,12 @@ import numpy as np
 from oracle.core import finite_diff
 from oracle.core.compare import compare
 from oracle.core.finite_diff import agreement
-from oracle.core.judgement import Ladder, Outcome, describe, judge_input
+from oracle.core.judgement import Ladder, Outcome, judge_input
 from oracle.core.record import KINK, MATCH, MISMATCH, Record, shape_text
-from oracle.course.refs import GATE, LAYER, LOSS, Reference, Shape
+from oracle.course.calls import describe_exception, run
+from oracle.course.refs import GATE, Reference, Shape
 
 MAX_KINK_PROBES = 64  # elements on a kink whose value is checked to be a subgradient
-
-# Frames in these are not the student's: oracle itself, the standard library, installed packages.
-_PATHS = sysconfig.get_paths()
-_LIBRARIES = tuple(
-    os.path.join(folder, "")
-    for folder in {
-        os.path.dirname(os.path.abspath(__file__)),
-        _PATHS["stdlib"],
-        _PATHS["purelib"],
-        _PATHS["platlib"],
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -67,8 +52,14 @@ class CourseCase:
         return self.ref.shapes[self.shape_index]
 
     @property
+    def settings(self) -> Mapping[str, Any]:
+        return self.ref.settings_for(self.shape_index)
+
+    @property
     def case_id(self) -> str:
         key = f"{self.ref.name}|{self.seed}|{self.shapes}|{'edge' if self.edge else 'random'}|{self.dtype}"
+        if self.settings:
+            key += f"|{sorted(self.settings.items())}"
         return hashlib.sha256(key.encode()).hexdigest()[:12]
 
     def rng(self) -> np.random.Generator:
@@ -95,123 +86,77 @@ def cases_for(ref: Reference, seeds: Sequence[int], dtype: str) -> list[CourseCa
     ]
 
 
-def describe_exception(exc: BaseException) -> str:
-    """``Type: message (file.py:line)``: the last frame outside oracle and the libraries, if there is one."""
-    message = f"{type(exc).__name__}: {exc}".splitlines()[0]
-    frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if not f.filename.startswith(_LIBRARIES) and "<" not in f.filename]
-    return message + (f" ({os.path.basename(own[-1].filename)}:{own[-1].lineno})" if own else "")
-
-
-def _student_copy(value: np.ndarray) -> Any:
-    """A fresh copy for the student to keep or modify; a 0-d array becomes a numpy scalar."""
-    return value[()] if value.ndim == 0 else value.copy()
-
-
-def _gradient_list(returned: Any, arity: int, stage: str, names: Sequence[str]) -> tuple[list[Any], str]:
-    """The gradients a backward returned, or what is wrong with them."""
-    if returned is None:
-        return [], f"{stage} returned None (a missing return?)"
-    if isinstance(returned, list | tuple):
-        grads = list(returned)
-    elif arity == 1:
-        grads = [returned]
-    else:
-        return [], f"{stage} returned {describe(returned)}, expected {arity} gradients ({', '.join(names)})"
-    if len(grads) != arity:
-        count = f"{len(grads)} gradient" + "s" * (len(grads) != 1)
-        return [], f"{stage} returned {count}, expected {arity} ({', '.join(names)})"
-    return grads, ""
-
-
-def run_student(
-    ref: Reference, impl: Sequence[Any], inputs: Sequence[np.ndarray], upstream: np.ndarray | None
-) -> Outcome:
-    """Call the student's code on copies of the inputs; never raises for anything the code does."""
-    args = [_student_copy(v) for v in inputs]
-    names = ref.inputs
-    stage = ref.name
+def _hashable(settings: Mapping[str, Any]) -> tuple[tuple[str, Any], ...] | None:
+    items = tuple(sorted(settings.items()))
     try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if ref.kind == GATE:
-                stage = f"{ref.name}()"
-                gate = impl[0]()
-                stage = f"{ref.name}.forward"
-                out = gate.forward(*args)
-                assert upstream is not None
-                stage = f"{ref.name}.backward"
-                returned = gate.backward(_student_copy(upstream))
-                grads, problem = _gradient_list(returned, len(names), stage, names)
-                return Outcome(out, dict(zip(names, grads, strict=False)), problem=problem)
-            if ref.kind == LAYER:
-                forward, backward = impl
-                stage = f"{ref.name}_forward"
-                result = forward(*args)
-                if not isinstance(result, list | tuple) or len(result) != 2:
-                    return Outcome(problem=f"{stage} returned {describe(result)}, expected (out, cache)")
-                out, cache = result
-                assert upstream is not None
-                stage = f"{ref.name}_backward"
-                returned = backward(_student_copy(upstream), cache)
-                grads, problem = _gradient_list(returned, len(names), stage, names)
-                return Outcome(out, dict(zip(names, grads, strict=False)), problem=problem)
-            result = impl[0](*args)
-            if not isinstance(result, list | tuple) or len(result) != 2:
-                return Outcome(problem=f"{stage} returned {describe(result)}, expected (loss, dx)")
-            return Outcome(result[0], {names[0]: result[1]})
-    except (Exception, SystemExit) as exc:  # the code under judgement may raise anything
-        return Outcome(error=f"{stage} raised {describe_exception(exc)}")
+        hash(items)
+    except TypeError:
+        return None
+    return items
 
 
 @functools.cache
-def _compiled(fn: Callable[..., Any], kind: str) -> Callable[..., Any]:
-    """One XLA program per reference (and shape): compiling each primitive eagerly costs more."""
-    if kind == LOSS:
-        return jax.jit(jax.value_and_grad(fn))  # fn(scores, labels): the gradient for the scores
-
-    def output_and_gradients(args: tuple[jax.Array, ...], upstream: jax.Array) -> tuple[jax.Array, Any]:
-        out, pullback = jax.vjp(fn, *args)
-        return out, pullback(upstream)
-
-    return jax.jit(output_and_gradients)
+def _compiled(fn: Callable[..., Any], n_wrt: int, aux: bool, settings: tuple[tuple[str, Any], ...]) -> Any:
+    """One XLA program per reference, settings and shape: compiling each primitive eagerly costs more."""
+    return jax.jit(functools.partial(_vjp, fn, n_wrt, aux, dict(settings)))
 
 
-def _jax_side(
-    ref: Reference, inputs: Sequence[np.ndarray], rng: np.random.Generator, jit: bool
-) -> tuple[Outcome, np.ndarray | None]:
-    args = tuple(jnp.asarray(v) for v in inputs)
-    if ref.kind == LOSS:
-        value, grad = (_compiled(ref.fn, LOSS) if jit else jax.value_and_grad(ref.fn))(*args)
-        return Outcome(np.asarray(value), {ref.inputs[0]: np.asarray(grad)}), None
-    shape = jax.eval_shape(ref.fn, *args)
-    upstream = np.asarray(rng.standard_normal(shape.shape)).astype(shape.dtype)
-    if jit:
-        out, grads = _compiled(ref.fn, ref.kind)(args, jnp.asarray(upstream))
+def _vjp(
+    fn: Callable[..., Any], n_wrt: int, aux: bool, settings: Mapping[str, Any], args: Any, upstream: Any
+) -> tuple[Any, Any, Any]:
+    """The output, the gradients of the first ``n_wrt`` arrays pulled back from ``upstream``, the extras."""
+    rest = args[n_wrt:]
+
+    def f(*wrt: Any) -> Any:
+        return fn(*wrt, *rest, **settings)
+
+    if aux:
+        out, pullback, extras = jax.vjp(f, *args[:n_wrt], has_aux=True)
     else:
-        out, pullback = jax.vjp(ref.fn, *args)
-        grads = pullback(jnp.asarray(upstream))
-    return Outcome(
-        np.asarray(out), {n: np.asarray(g) for n, g in zip(ref.inputs, grads, strict=True)}
-    ), upstream
+        (out, pullback), extras = jax.vjp(f, *args[:n_wrt]), {}
+    return out, pullback(upstream), extras
+
+
+def upstream_for(
+    ref: Reference, inputs: Sequence[np.ndarray], rng: np.random.Generator, settings: Mapping[str, Any]
+) -> np.ndarray | None:
+    """A random upstream gradient of the output's shape (None for a scalar loss)."""
+    if not ref.upstream:
+        return None
+    args = tuple(jnp.asarray(v) for v in inputs)
+    shape = jax.eval_shape(lambda *a: ref.fn(*a, **settings), *args)
+    if ref.aux:
+        shape = shape[0]
+    return np.asarray(rng.standard_normal(shape.shape)).astype(shape.dtype)
 
 
 def run_jax(
-    ref: Reference, inputs: Sequence[np.ndarray], rng: np.random.Generator
-) -> tuple[Outcome, np.ndarray | None]:
-    """JAX's output and gradients; for a gate or layer also the random upstream gradient it pulled back.
-
-    Jitted; a user's reference that cannot be jitted runs eagerly, on the same upstream gradient.
-    """
-    state = rng.bit_generator.state
-    try:
-        return _jax_side(ref, inputs, rng, jit=True)
-    except Exception:
-        rng.bit_generator.state = state
-    try:
-        return _jax_side(ref, inputs, rng, jit=False)
-    except Exception as exc:  # a user's reference may be broken too
-        return Outcome(error=f"the JAX reference for {ref.name} raised {describe_exception(exc)}"), None
+    ref: Reference, inputs: Sequence[np.ndarray], upstream: np.ndarray | None, settings: Mapping[str, Any]
+) -> Outcome:
+    """JAX's output, gradients and extras: jitted, or eagerly for a reference that cannot be jitted."""
+    args = tuple(jnp.asarray(v) for v in inputs)
+    n = len(ref.inputs)
+    key = _hashable(settings)
+    attempts = [True, False] if key is not None else [False]
+    for jit in attempts:
+        try:
+            if upstream is None:  # a scalar loss: its gradient is the pullback of 1
+                shape = jax.eval_shape(lambda *a: ref.fn(*a, **settings), *args)
+                cotangent = jnp.ones((shape[0] if ref.aux else shape).shape, dtype=args[0].dtype)
+            else:
+                cotangent = jnp.asarray(upstream)
+            run_vjp = _compiled(ref.fn, n, ref.aux, key) if jit and key is not None else None
+            if run_vjp is not None:
+                out, grads, extras = run_vjp(args, cotangent)
+            else:
+                out, grads, extras = _vjp(ref.fn, n, ref.aux, settings, args, cotangent)
+            named = {name: np.asarray(g) for name, g in zip(ref.inputs, grads, strict=True)}
+            return Outcome(np.asarray(out), named, extras={k: np.asarray(v) for k, v in extras.items()})
+        except Exception as exc:  # a user's reference may be broken too, or not jittable
+            if jit:
+                continue
+            return Outcome(error=f"the JAX reference for {ref.name} raised {describe_exception(exc)}")
+    raise AssertionError("unreachable")
 
 
 class Judgement:
@@ -219,13 +164,24 @@ class Judgement:
 
     def __init__(self, case: CourseCase, impl: Sequence[Any], replay: str) -> None:
         self.case = case
-        self.ref = case.ref
+        self.ref = ref = case.ref
         rng = case.rng()
         self.inputs = case.draw(rng)
-        self.jax, self.upstream = run_jax(self.ref, self.inputs, rng)
-        self.student = (
-            Outcome() if self.jax.error else run_student(self.ref, impl, self.inputs, self.upstream)
-        )
+        self.settings = settings = case.settings
+        try:
+            self.upstream = upstream_for(ref, self.inputs, rng, settings)
+        except Exception as exc:  # a user's reference that cannot even be traced
+            self.upstream = None
+            self.student = Outcome()
+            self.jax = Outcome(error=f"the JAX reference for {ref.name} raised {describe_exception(exc)}")
+            self.replay = replay
+            return
+        assert ref.call is not None
+        self.student = run(ref.call, ref.name, ref.inputs, impl, self.inputs, self.upstream, settings)
+        if ref.adapt is not None and not (self.student.error or self.student.problem):
+            settings = ref.adapt(settings, self.student, self.inputs)
+        self.settings = settings
+        self.jax = run_jax(ref, self.inputs, self.upstream, settings)
         self.replay = replay
 
     def records(self) -> list[Record]:
@@ -323,10 +279,13 @@ class Judgement:
 
     def _loss(self, values: Sequence[np.ndarray]) -> float:
         args = [jnp.asarray(v) for v in values]
+        key = _hashable(self.settings)
         try:
-            result = _forward(self.ref.fn)(*args)
+            if key is None:
+                raise TypeError("settings that cannot be jitted")
+            result = _forward(self.ref.fn, self.ref.aux, key)(*args)
         except Exception:  # a user's reference that cannot be jitted
-            result = self.ref.fn(*args)
+            result = _output(self.ref.fn, self.ref.aux, self.settings, *args)
         out = np.asarray(result, dtype=np.float64)
         if self.upstream is None:
             return float(out)
@@ -386,9 +345,14 @@ class Judgement:
         )
 
 
+def _output(fn: Callable[..., Any], aux: bool, settings: Mapping[str, Any], *args: Any) -> Any:
+    result = fn(*args, **settings)
+    return result[0] if aux else result
+
+
 @functools.cache
-def _forward(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return jax.jit(fn)
+def _forward(fn: Callable[..., Any], aux: bool, settings: tuple[tuple[str, Any], ...]) -> Callable[..., Any]:
+    return jax.jit(functools.partial(_output, fn, aux, dict(settings)))
 
 
 def judge_target(

@@ -1,0 +1,94 @@
+"""Samplers (how a course check draws its inputs) and kink masks shared by the built-in targets.
+
+A sampler takes a generator and one shape per array and returns the arrays: float64
+values (cast to the check's dtype later) and integer labels. Edge samplers put inputs on
+a target's kinks on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+Shape = tuple[int, ...]
+
+
+def normal(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+    return [np.asarray(rng.standard_normal(shape)) for shape in shapes]
+
+
+def positive(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+    """In [0.5, 3): away from the singularity of log and sqrt at 0."""
+    return [np.asarray(rng.uniform(0.5, 3.0, shape)) for shape in shapes]
+
+
+def away_from_zero(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+    """|x| in [0.5, 2), either sign: away from the pole of 1/x."""
+    return [np.asarray(rng.uniform(0.5, 2.0, s) * rng.choice([-1.0, 1.0], s)) for s in shapes]
+
+
+def with_zeros(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+    """Normal values with exact zeros in every input (the first element always): kinks at 0."""
+    values = normal(rng, shapes)
+    for x in values:
+        x[rng.random(x.shape) < 0.4] = 0.0
+        x.flat[0] = 0.0
+    return values
+
+
+def with_ties(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+    """Two inputs equal at about half their elements (the first always): ties of a max."""
+    x, y = normal(rng, shapes)
+    tie = np.asarray(rng.random(x.shape) < 0.5).reshape(-1)
+    tie[0] = True
+    y[tie.reshape(x.shape)] = x[tie.reshape(x.shape)]
+    return [x, y]
+
+
+def scores_and_labels(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+    (scores,) = normal(rng, shapes)
+    return [scores, _labels(rng, scores.shape)]
+
+
+def _labels(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    n, c = shape
+    return rng.integers(0, c, n).astype(np.int64)
+
+
+def zero_margins(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+    """Scores on a grid of halves, so many hinge margins s_j - s_y + 1 are exactly 0 (one always)."""
+    (shape,) = shapes
+    scores = rng.integers(-4, 5, shape) / 2.0
+    labels = _labels(rng, shape)
+    y0 = int(labels[0])
+    scores[0, (y0 + 1) % shape[1]] = scores[0, y0] - 1.0
+    return [scores, labels]
+
+
+def large_scores(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
+    """Scores up to +-1000: exp overflows unless the row maximum is subtracted first."""
+    (shape,) = shapes
+    return [rng.uniform(-1000.0, 1000.0, shape), _labels(rng, shape)]
+
+
+# --------------------------------------------------------------------- kinks
+
+
+def at_zero(*values: np.ndarray) -> list[np.ndarray]:
+    return [v == 0 for v in values]
+
+
+def at_ties(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    tie = x == y
+    return [tie, tie]
+
+
+def at_zero_margins(scores: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
+    """Margins of exactly 0, and the correct score of their rows (it collects every active margin)."""
+    rows, y = np.arange(scores.shape[0]), np.asarray(labels)
+    margins = scores - scores[rows, y][:, None] + 1.0
+    on = margins == 0
+    on[rows, y] = False
+    on[rows, y] = on.any(axis=1)
+    return [on]
