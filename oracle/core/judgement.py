@@ -67,6 +67,7 @@ class Ladder:
     dtype: str
     explain: Explain
     check_dtype: bool = False  # course code must return gradients of its inputs' dtype
+    tolerance: str = ""  # the row of TOLERANCES to compare with, if not the dtype's (a finite difference's)
     shape_hint: ShapeHint = lambda name, got, expected: ""
 
 
@@ -118,7 +119,7 @@ def _nonfinite(side: str, what: str) -> tuple[str, str]:
 
 
 def _climb(ladder: Ladder, record: Record, name: str, tested: Outcome, jax: Outcome) -> tuple[str, str]:
-    side, dtype = ladder.tested, ladder.dtype
+    side, dtype = ladder.tested, ladder.tolerance or ladder.dtype
     if tested.error or jax.error:
         return ERROR, "; ".join(e for e in (tested.error, jax.error) if e)
     if tested.problem:

@@ -42,6 +42,8 @@ class Record:
     n_nodes: int = 0
     seed: int | None = None
     replay: str = ""
+    judge: str = "jax"  # what the tested value was compared with: "jax", or "fd" (a finite difference)
+    warning: str = ""  # something worth knowing that does not fail the row (a backward that edits its input)
     target: str = ""  # course-code checks only: the gate, layer or loss checked
 
     @property
