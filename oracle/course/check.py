@@ -99,7 +99,7 @@ def register(subparsers: Any, name: str) -> None:
     isolation.add_argument(
         "--max-memory",
         type=whole_number(MIN_MEMORY),
-        default=4096,
+        default=2048,
         metavar="MB",
         help="address space per worker, in MiB (default: %(default)s)",
     )

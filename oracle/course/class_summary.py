@@ -150,7 +150,11 @@ def plot_grid(frame: pd.DataFrame, path: str | Path) -> Path:
     table = grid(frame)
     codes = table.map(VERDICTS.index).to_numpy()
     rows, columns = table.shape
-    figure = Figure(figsize=(2.5 + 0.45 * columns, 1.8 + 0.22 * rows), layout="constrained")
+    small = rows > 60
+    names = max((len(str(n)) for n in table.index), default=1) * (0.045 if small else 0.07)
+    targets = max((len(str(c)) for c in table.columns), default=1) * 0.06
+    size = (max(6.5, 0.5 + names + 0.45 * columns), 1.6 + targets + (0.12 if small else 0.22) * rows)
+    figure = Figure(figsize=size, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     colormap = ListedColormap([COLORS[v] for v in VERDICTS])
@@ -158,7 +162,7 @@ def plot_grid(frame: pd.DataFrame, path: str | Path) -> Path:
         codes, cmap=colormap, vmin=-0.5, vmax=len(VERDICTS) - 0.5, aspect="auto", interpolation="none"
     )
     axes.set_xticks(range(columns), list(table.columns), rotation=60, ha="right", fontsize=8)
-    axes.set_yticks(range(rows), list(table.index), fontsize=8 if rows <= 60 else 5)
+    axes.set_yticks(range(rows), list(table.index), fontsize=5 if small else 8)
     axes.set_xticks([x - 0.5 for x in range(1, columns)], minor=True)
     axes.set_yticks([y - 0.5 for y in range(1, rows)], minor=True)
     axes.grid(which="minor", color="white", linewidth=0.6)

@@ -148,16 +148,19 @@ class Zygote:
                     raise
         raise AssertionError("unreachable")
 
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def end(self, pid: int, kill: bool) -> str:
         """Reap worker ``pid`` (killing its process group first if asked); how it ended."""
         if self.control is None or self.process is None or self.process.poll() is not None:
-            return "ended with the zygote"
+            return "killed with its zygote"
         try:
             self.control.sendall(json.dumps({"op": "end", "pid": pid, "kill": kill}).encode() + b"\n")
             return str(self._answer(CONTROL).get("status", "ended"))
         except (SandboxError, OSError):
             self.close()
-            return "ended with the zygote"
+            return "killed with its zygote"
 
     def dispose(self) -> None:
         """Close, and remove the zygote's folder: at exit."""

@@ -38,6 +38,14 @@ SELF_JUDGED = 10  # a target judged in the worker, JAX compilations included, ge
 SELF_WARNING = "judged in the submission's process against the reference its file registered itself"
 
 
+def _text(value: Any) -> str:
+    """A string from the worker, or a short repr of what came instead."""
+    try:
+        return text(value)
+    except ProtocolError:
+        return repr(value)[:200]
+
+
 @dataclass(frozen=True)
 class Options:
     """How every submission is checked."""
@@ -48,7 +56,7 @@ class Options:
     names: tuple[str, ...] | None = None  # only these targets
     isolate: bool = True
     timeout: float = 10.0  # seconds per target, and per file imported
-    max_memory: int = 4096 << 20  # bytes of address space per worker
+    max_memory: int = 2048 << 20  # bytes of address space per worker
 
 
 @dataclass(frozen=True)
@@ -132,19 +140,11 @@ class Isolated:
         worker = self._worker(what)
         try:
             reply, out = worker.ask(header, arrays, seconds)
-            failure = reply.get("failure")
-            if failure is not None:
-                raise ProtocolError(f"the worker failed: {text(failure)}")
-            found = reply.get("autodiff", [])
-            if isinstance(found, list):
-                self.autodiff = sorted({*self.autodiff, *(text(n) for n in found)})
-            return reply, out
         except Timeout:
             self._stop(kill=True)
             limit = seconds if limit is None else limit
-            raise Stopped(
-                TIMEOUT, f"{what}: no answer within {limit:g} s (the code hangs or is far too slow); stopped"
-            ) from None
+            detail = f"no answer within {limit:g} s (the code hangs or is far too slow); stopped"
+            raise Stopped(TIMEOUT, f"{what}: {detail}") from None
         except Gone:
             ended = self._stop(kill=True)
             raise Stopped(ERROR, f"{what}: the submission's process died ({ended})") from None
@@ -153,6 +153,18 @@ class Isolated:
             raise Stopped(
                 ERROR, f"{what}: the submission's process sent a malformed answer ({exc})"
             ) from None
+        if not self.zygote.alive():  # killed during this request: by the code it ran, most likely
+            self._stop(kill=True)
+            raise Stopped(
+                ERROR, f"{what}: the process that forked the submission's worker was killed meanwhile"
+            )
+        if "failure" in reply:  # something escaped the worker's request loop
+            self._stop(kill=True)
+            raise Stopped(ERROR, f"{what}: the worker failed ({_text(reply['failure'])})")
+        found = reply.get("autodiff", [])
+        if isinstance(found, list):
+            self.autodiff = sorted({*self.autodiff, *(_text(n) for n in found)})
+        return reply, out
 
     def _worker(self, what: str) -> WorkerHandle:
         if self.worker is None:
@@ -261,9 +273,6 @@ class Isolated:
 
     def close(self) -> None:
         self._stop(kill=False)
-
-
-SELF_WARNING = "judged in the submission's process against the reference its file registered itself"
 
 
 def _record(row: Any, name: str, replay: Callable[[int], str]) -> Record:
