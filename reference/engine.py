@@ -12,23 +12,37 @@ depends only on the graph: the same graph and inputs give the same bits.
 A second ``backward()`` does not accumulate: it recomputes and overwrites
 ``.grad`` of every node it reaches, so calling it twice gives the same result
 and no ``zero_grad`` is needed between training steps.
+
+Every gate of the table is a method of ``Value``, by its name: ``x.relu()``,
+``x.maximum(y)``, ``x.sum(0, keepdims=True)``, ``x.svm_loss(labels)`` (further inputs
+first, then the gate's attributes, by position in declaration order or by name). Only
+the operators ``+ - * / @ ** -``, ``reshape(*shape)`` and ``.T`` are written out below.
+Each call is checked as a node of a JSON graph would be, before its forward runs:
+attributes against their declared types, input shapes against the gate's shape rule;
+a problem is a ``GraphError`` naming the gate. Data is float32 or float64: bools and
+integers become float64, anything else (None, complex, text) is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from reference.checks import FLOATS, INTEGERS, GraphError, Shape, real_array
 from reference.gates import GATES, VJP, Array, Gate
-
-FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def as_array(data: Any, dtype: Any = None) -> Array:
-    """float32 and float64 are kept; anything else becomes float64 unless ``dtype`` says otherwise."""
-    array = np.asarray(data)
+    """float32 and float64 are kept; bools and integers become float64, or ``dtype`` (float32 or float64)."""
+    if dtype is not None and np.dtype(dtype) not in FLOATS:
+        raise GraphError(f"Value: dtype {np.dtype(dtype).name!r}: the engine computes in float32 or float64")
+    try:
+        array = real_array(data)
+    except ValueError as exc:
+        raise GraphError(f"Value: {exc}") from None
     if dtype is not None:
         return array.astype(dtype, copy=False)
     return array if array.dtype in FLOATS else array.astype(np.float64)
@@ -113,64 +127,23 @@ class Value:
 
     # ------------------------------------------------------------- the gates
 
-    def exp(self) -> Value:
-        return apply("exp", self)
-
-    def log(self) -> Value:
-        return apply("log", self)
-
-    def sqrt(self) -> Value:
-        return apply("sqrt", self)
-
-    def square(self) -> Value:
-        return apply("square", self)
-
-    def reciprocal(self) -> Value:
-        return apply("reciprocal", self)
-
-    def tanh(self) -> Value:
-        return apply("tanh", self)
-
-    def sigmoid(self) -> Value:
-        return apply("sigmoid", self)
-
-    def relu(self) -> Value:
-        return apply("relu", self)
-
-    def abs(self) -> Value:
-        return apply("abs", self)
-
-    def maximum(self, other: Any) -> Value:
-        return apply("maximum", self, other)
-
-    def minimum(self, other: Any) -> Value:
-        return apply("minimum", self, other)
-
-    def sum(self, axis: int | None = None, keepdims: bool = False) -> Value:
-        return apply("sum", self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: int | None = None, keepdims: bool = False) -> Value:
-        return apply("mean", self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis: int | None = None, keepdims: bool = False) -> Value:
-        return apply("max", self, axis=axis, keepdims=keepdims)
-
-    def transpose(self) -> Value:
-        return apply("transpose", self)
+    def __getattr__(self, name: str) -> Callable[..., Value]:
+        """``x.tanh()``, ``x.maximum(y)``, ``x.sum(0, True)``: every gate of the table, as a method."""
+        if name not in GATES:  # also what numpy and copy probe for (__array_interface__, __deepcopy__...)
+            raise AttributeError(f"'Value' object has no attribute {name!r}")
+        return functools.partial(call, name, self)
 
     @property
     def T(self) -> Value:
         return apply("transpose", self)
 
-    def reshape(self, *shape: int | Sequence[int]) -> Value:
-        target = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
-        return apply("reshape", self, shape=tuple(target))
-
-    def svm_loss(self, labels: Sequence[int]) -> Value:
-        return apply("svm_loss", self, labels=labels)
-
-    def softmax_loss(self, labels: Sequence[int]) -> Value:
-        return apply("softmax_loss", self, labels=labels)
+    def reshape(self, *shape: int | Sequence[int], **attrs: Any) -> Value:
+        """``x.reshape(3, 2)`` or ``x.reshape((3, 2))`` as in numpy, or ``x.reshape(shape=(3, 2))``."""
+        if shape and "shape" in attrs:
+            raise TypeError("reshape() got attr 'shape' twice")
+        if shape:
+            attrs["shape"] = shape[0] if len(shape) == 1 and not isinstance(shape[0], INTEGERS) else shape
+        return apply("reshape", self, **attrs)
 
     # ------------------------------------------------------------- operators
 
@@ -213,15 +186,44 @@ class Value:
         return apply("pow_const", self, p=p)
 
 
+def call(op: str, *args: Any, **attrs: Any) -> Value:
+    """``apply`` with the attributes also by position, after the inputs: ``call("sum", x, 0, True)``."""
+    gate = _gate(op)
+    if len(args) <= gate.arity:  # no attrs by position
+        return apply(gate, *args, **attrs)
+    inputs, extra = args[: gate.arity], args[gate.arity :]
+    if len(extra) > len(gate.attrs):
+        names = ", ".join(gate.attrs) or "none"
+        raise TypeError(
+            f"{op}() takes {gate.arity} input(s), then at most {len(gate.attrs)} attr(s) ({names}); "
+            f"got {len(args)} positional arguments"
+        )
+    for name, value in zip(gate.attrs, extra, strict=False):
+        if name in attrs:
+            raise TypeError(f"{op}() got attr {name!r} twice")
+        attrs[name] = value
+    return apply(gate, *inputs, **attrs)
+
+
 def apply(op: str | Gate, *args: Any, **attrs: Any) -> Value:
-    """Run one gate forward and return the new node that remembers how to go back."""
-    gate = GATES[op] if isinstance(op, str) else op
+    """Check one gate call, run its forward, and return the new node that remembers how to go back."""
+    gate = _gate(op)
     parents: tuple[Value, ...] = args
     if not all(isinstance(a, Value) for a in args):  # numbers and arrays: constants of the Values' dtype
         dtype = next((a.data.dtype for a in args if isinstance(a, Value)), None)
         parents = tuple(
             a if isinstance(a, Value) else Value(a, requires_grad=False, dtype=dtype) for a in args
         )
+    shapes = tuple([p.data.shape for p in parents])
+    if attrs:
+        attrs = _check(gate, shapes, attrs)
+    else:  # the common case (arithmetic, no attrs given): checked once per gate and input shapes
+        checked = _CHECKED.get((gate, shapes))
+        if checked is None:
+            if len(_CHECKED) >= 10_000:
+                _CHECKED.clear()
+            checked = _CHECKED[gate, shapes] = _check(gate, shapes, {})
+        attrs = checked
     out, vjps = gate.forward(*[p.data for p in parents], **attrs)
     node = Value.__new__(Value)
     node.data = np.asarray(out)
@@ -231,3 +233,22 @@ def apply(op: str | Gate, *args: Any, **attrs: Any) -> Value:
     node._parents = parents if node.requires_grad else ()
     node._vjps = vjps if node.requires_grad else ()
     return node
+
+
+_CHECKED: dict[tuple[Gate, tuple[Shape, ...]], dict[str, Any]] = {}  # (gate, shapes) -> default attrs
+
+
+def _check(gate: Gate, shapes: Sequence[Shape], attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The gate's check (attrs against their types, then the shape rule) as a GraphError naming the gate."""
+    try:
+        checked, _ = gate.check(shapes, attrs)
+    except ValueError as exc:
+        raise GraphError(f"{gate.name}: {exc}") from None
+    return checked
+
+
+def _gate(op: str | Gate) -> Gate:
+    try:
+        return GATES[op] if isinstance(op, str) else op
+    except KeyError:
+        raise GraphError(f"unknown gate {op!r}") from None
