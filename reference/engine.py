@@ -25,8 +25,8 @@ integers become float64, anything else (None, complex, text) is refused.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
+import types
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,7 @@ from reference.gates import GATES, VJP, Array, Gate
 
 def as_array(data: Any, dtype: Any = None) -> Array:
     """float32 and float64 are kept; bools and integers become float64, or ``dtype`` (float32 or float64)."""
-    if dtype is not None and np.dtype(dtype) not in FLOATS:
+    if dtype is not None and dtype not in FLOATS:
         raise GraphError(f"Value: dtype {np.dtype(dtype).name!r}: the engine computes in float32 or float64")
     try:
         array = real_array(data)
@@ -127,11 +127,13 @@ class Value:
 
     # ------------------------------------------------------------- the gates
 
+    # Every gate of the table is a method, made by the loop after this class (``gate_method``).
+    # __getattr__ covers a gate declared after this module was imported, and tells mypy about them all.
+
     def __getattr__(self, name: str) -> Callable[..., Value]:
-        """``x.tanh()``, ``x.maximum(y)``, ``x.sum(0, True)``: every gate of the table, as a method."""
         if name not in GATES:  # also what numpy and copy probe for (__array_interface__, __deepcopy__...)
             raise AttributeError(f"'Value' object has no attribute {name!r}")
-        return functools.partial(call, name, self)
+        return types.MethodType(gate_method(name), self)
 
     @property
     def T(self) -> Value:
@@ -186,44 +188,53 @@ class Value:
         return apply("pow_const", self, p=p)
 
 
-def call(op: str, *args: Any, **attrs: Any) -> Value:
-    """``apply`` with the attributes also by position, after the inputs: ``call("sum", x, 0, True)``."""
-    gate = _gate(op)
-    if len(args) <= gate.arity:  # no attrs by position
-        return apply(gate, *args, **attrs)
-    inputs, extra = args[: gate.arity], args[gate.arity :]
-    if len(extra) > len(gate.attrs):
-        names = ", ".join(gate.attrs) or "none"
-        raise TypeError(
-            f"{op}() takes {gate.arity} input(s), then at most {len(gate.attrs)} attr(s) ({names}); "
-            f"got {len(args)} positional arguments"
-        )
-    for name, value in zip(gate.attrs, extra, strict=False):
-        if name in attrs:
-            raise TypeError(f"{op}() got attr {name!r} twice")
-        attrs[name] = value
-    return apply(gate, *inputs, **attrs)
+def gate_method(name: str) -> Callable[..., Value]:
+    """The ``Value`` method of gate ``name``: ``x.name(*other_inputs, *attrs, **attrs)``.
+
+    Positional arguments after the gate's other inputs are its attrs in declaration order,
+    so ``x.sum(0, True)`` is ``apply("sum", x, axis=0, keepdims=True)``.
+    """
+
+    def method(self: Value, *args: Any, **attrs: Any) -> Value:
+        gate = GATES[name]  # looked up at each call: a gate replaced in the table is the one that runs
+        inputs = gate.arity - 1
+        if len(args) > inputs:
+            args, extra = args[:inputs], args[inputs:]
+            if len(extra) > len(gate.attrs):
+                names = ", ".join(gate.attrs) or "none"
+                raise TypeError(
+                    f"{name}() takes {inputs} more input(s), then at most {len(gate.attrs)} attr(s) "
+                    f"({names}); got {len(args) + len(extra)} positional arguments"
+                )
+            for attr, value in zip(gate.attrs, extra, strict=False):
+                if attr in attrs:
+                    raise TypeError(f"{name}() got attr {attr!r} twice")
+                attrs[attr] = value
+        return apply(gate, self, *args, **attrs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = GATES[name].doc
+    return method
+
+
+for _name in GATES:  # x.relu(), x.maximum(y), x.sum(0, True)... (reshape and the operators are above)
+    if not hasattr(Value, _name):
+        setattr(Value, _name, gate_method(_name))
 
 
 def apply(op: str | Gate, *args: Any, **attrs: Any) -> Value:
     """Check one gate call, run its forward, and return the new node that remembers how to go back."""
-    gate = _gate(op)
+    try:
+        gate = GATES[op] if isinstance(op, str) else op
+    except KeyError:
+        raise GraphError(f"unknown gate {op!r}") from None
     parents: tuple[Value, ...] = args
     if not all(isinstance(a, Value) for a in args):  # numbers and arrays: constants of the Values' dtype
         dtype = next((a.data.dtype for a in args if isinstance(a, Value)), None)
         parents = tuple(
             a if isinstance(a, Value) else Value(a, requires_grad=False, dtype=dtype) for a in args
         )
-    shapes = tuple([p.data.shape for p in parents])
-    if attrs:
-        attrs = _check(gate, shapes, attrs)
-    else:  # the common case (arithmetic, no attrs given): checked once per gate and input shapes
-        checked = _CHECKED.get((gate, shapes))
-        if checked is None:
-            if len(_CHECKED) >= 10_000:
-                _CHECKED.clear()
-            checked = _CHECKED[gate, shapes] = _check(gate, shapes, {})
-        attrs = checked
+    attrs = checked_attrs(gate, [p.data.shape for p in parents], attrs)
     out, vjps = gate.forward(*[p.data for p in parents], **attrs)
     node = Value.__new__(Value)
     node.data = np.asarray(out)
@@ -235,20 +246,25 @@ def apply(op: str | Gate, *args: Any, **attrs: Any) -> Value:
     return node
 
 
-_CHECKED: dict[tuple[Gate, tuple[Shape, ...]], dict[str, Any]] = {}  # (gate, shapes) -> default attrs
+def checked_attrs(gate: Gate, shapes: list[Shape], attrs: dict[str, Any]) -> dict[str, Any]:
+    """``gate.check`` for one call: the attrs as forward takes them, or a GraphError naming the gate.
 
-
-def _check(gate: Gate, shapes: Sequence[Shape], attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """The gate's check (attrs against their types, then the shape rule) as a GraphError naming the gate."""
+    The checks of the attrs given run at every call; the shape rule only at the first call
+    with these input shapes and attrs (the later ones find it in ``_CHECKED``).
+    """
     try:
-        checked, _ = gate.check(shapes, attrs)
+        if attrs:
+            attrs = gate.check_attrs(attrs)
+        key = (gate, *shapes, *attrs.values())
+        checked = _CHECKED.get(key)
+        if checked is None:
+            if len(_CHECKED) >= 10_000:
+                _CHECKED.clear()
+            checked = _CHECKED[key] = gate.check(shapes, attrs)[0]
     except ValueError as exc:
         raise GraphError(f"{gate.name}: {exc}") from None
-    return checked
+    return attrs or checked  # none given: the declared defaults
 
 
-def _gate(op: str | Gate) -> Gate:
-    try:
-        return GATES[op] if isinstance(op, str) else op
-    except KeyError:
-        raise GraphError(f"unknown gate {op!r}") from None
+# (gate, *input shapes, *attrs given) of every call that passed the checks -> the attrs with defaults
+_CHECKED: dict[tuple[Any, ...], dict[str, Any]] = {}

@@ -59,13 +59,18 @@ class Gate:
     doc: str = ""
 
     def check(self, shapes: Sequence[Shape], given: Mapping[str, Any]) -> tuple[dict[str, Any], Shape]:
-        """Check one use of the gate: attrs against their declared types, then the shape rule.
+        """Check one use of the gate: its attrs (``check_attrs``), then its shape rule on the input shapes.
 
-        Returns the attrs as ``forward`` takes them (checked, defaults filled in) and the output's
-        shape; raises ``ValueError`` saying what is wrong (the caller adds where).
+        Returns the attrs as ``forward`` takes them and the output's shape; raises ``ValueError``
+        saying what is wrong (the caller adds where).
         """
         if len(shapes) != self.arity:
             raise ValueError(f"takes {self.arity} input(s), got {len(shapes)}")
+        attrs = self.check_attrs(given)
+        return attrs, self.shape(*shapes, **attrs)
+
+    def check_attrs(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The attrs as ``forward`` takes them: each checked against its declared type, defaults filled in."""
         for name in given:
             if name not in self.attrs:
                 raise ValueError(f"unknown attr {name!r} (expected: {', '.join(self.attrs) or 'none'})")
@@ -80,7 +85,7 @@ class Gate:
                 raise ValueError(f"missing attr {name!r}")
             else:
                 attrs[name] = attr.default
-        return attrs, self.shape(*shapes, **attrs)
+        return attrs
 
 
 GATES: dict[str, Gate] = {}
