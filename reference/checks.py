@@ -10,6 +10,7 @@ refuse the same things, and both report a refusal as a ``GraphError`` naming the
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,11 +21,9 @@ import numpy as np
 Array = np.ndarray
 Shape = tuple[int, ...]
 
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes the engine computes in
 MAX_DIMS = 64  # numpy's limit on an array's number of dimensions (NPY_MAXDIMS)
-MAX_EXACT_INT = 2**53  # every integer up to this magnitude is exactly a float64, and no range beyond it is
-FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
+MAX_EXACT_INT = 2**53  # every integer up to this magnitude is exactly a float64; beyond it, not all are
 INTEGERS = (int, np.integer)  # numpy's integers too: np.int64(3) is a fine dimension or axis
 REALS = (float, np.floating)
 BOOLS = (bool, np.bool_)
@@ -39,7 +38,11 @@ class GraphError(ValueError):
 
 @dataclass(frozen=True)
 class AttrType:
-    """A kind of attribute: ``check(value)`` returns the value as the gate wants it, or raises ValueError."""
+    """A kind of attribute: ``check(value)`` returns the value as the gate wants it, or raises ValueError.
+
+    Checked values are hashable (numbers, bools, None, tuples): the engine remembers by them
+    which calls it has already checked.
+    """
 
     name: str
     check: Callable[[Any], Any]
@@ -122,6 +125,27 @@ AXIS = AttrType("axis", _axis)  # one axis (negative counts from the end), or No
 BOOL = AttrType("bool", _bool)
 SHAPE = AttrType("shape", _target_shape)  # reshape's target: integers, one of them may be -1
 LABELS = AttrType("labels", _labels)  # one class index per row of the scores
+
+
+def check_declaration(name: str, arity: int, forward: Callable[..., Any], attrs: dict[str, Attr]) -> None:
+    """A gate's declaration against its forward: ``arity`` inputs, then the declared attrs as keywords."""
+    params = inspect.signature(forward).parameters.values()
+    inputs = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+    keywords = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
+    if len(inputs) != arity:
+        raise TypeError(f"gate {name!r}: forward takes inputs {inputs}, declared {arity} input(s)")
+    if keywords != list(attrs):
+        raise TypeError(
+            f"gate {name!r}: forward's keywords {keywords} are not the declared attrs {list(attrs)}"
+        )
+    for attr_name, attr in attrs.items():
+        if not isinstance(attr, Attr):
+            raise TypeError(f"gate {name!r}: attr {attr_name!r} must be declared as Attr(TYPE[, default])")
+        try:
+            if not attr.required and attr.kind.check(attr.default) != attr.default:
+                raise ValueError(f"is not in the form {attr.kind.name} takes")
+        except ValueError as exc:
+            raise TypeError(f"gate {name!r}: the default of attr {attr_name!r} {exc}") from None
 
 
 # ------------------------------------------------------------- shapes and data

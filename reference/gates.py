@@ -25,14 +25,13 @@ Two things the engine does for every gate, so the rules below stay short:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from reference.checks import AXIS, BOOL, LABELS, NUMBER, SHAPE, Array, Attr, Shape
+from reference.checks import AXIS, BOOL, LABELS, NUMBER, SHAPE, Array, Attr, Shape, check_declaration
 from reference.shapes import (
     broadcast,
     loss_shape,
@@ -50,6 +49,8 @@ ShapeRule = Callable[..., Shape]
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity
 class Gate:
+    """One row of the table, as ``@gate`` declares it (``doc`` is the forward's docstring)."""
+
     name: str
     arity: int  # the number of inputs
     forward: Forward
@@ -97,27 +98,8 @@ def gate(
     """Register ``forward`` under ``name``: adding a gate means adding one declared function."""
 
     def register(forward: Forward) -> Forward:
-        params = inspect.signature(forward).parameters.values()
-        inputs = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
-        keywords = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
-        if len(inputs) != arity:
-            raise TypeError(f"gate {name!r}: forward takes inputs {inputs}, declared {arity} input(s)")
-        if keywords != list(attrs):
-            raise TypeError(
-                f"gate {name!r}: forward's keywords {keywords} are not the declared attrs {list(attrs)}"
-            )
-        for attr_name, attr in attrs.items():
-            if not isinstance(attr, Attr):
-                raise TypeError(
-                    f"gate {name!r}: attr {attr_name!r} must be declared as Attr(TYPE[, default])"
-                )
-            try:
-                if not attr.required and attr.kind.check(attr.default) != attr.default:
-                    raise ValueError(f"is not in the form {attr.kind.name} takes")
-            except ValueError as exc:
-                raise TypeError(f"gate {name!r}: the default of attr {attr_name!r} {exc}") from None
-        doc = (forward.__doc__ or "").strip()
-        GATES[name] = Gate(name, arity, forward, shape, dict(attrs), kinks, doc)
+        check_declaration(name, arity, forward, attrs)  # the forward's signature matches the declaration
+        GATES[name] = Gate(name, arity, forward, shape, dict(attrs), kinks, (forward.__doc__ or "").strip())
         return forward
 
     return register
@@ -329,7 +311,7 @@ def reshape(x: Array, *, shape: Sequence[int]) -> tuple[Array, tuple[VJP, ...]]:
 # ------------------------------------------------- course losses on (N, C) scores
 
 
-@gate("svm_loss", 1, loss_shape, kinks="a margin of exactly 0 counts as inactive", labels=Attr(LABELS))
+@gate("svm_loss", 1, loss_shape, labels=Attr(LABELS), kinks="a margin of exactly 0 counts as inactive")
 def svm_loss(scores: Array, *, labels: Sequence[int]) -> tuple[Array, tuple[VJP, ...]]:
     """Multiclass hinge, margin 1, mean over N; ds = g/N per active margin, minus that on the label."""
     n = scores.shape[0]

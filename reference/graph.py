@@ -10,8 +10,9 @@ A graph is plain JSON data::
 
 ``inputs`` maps names to shapes, ``nodes`` come in topological order, ``args`` name
 inputs or earlier nodes, ``attrs`` is optional. ``check_graph`` validates all of
-it, shapes included, before anything runs; every complaint is a ``GraphError``
-naming the culprit.
+it, shapes included, before anything runs: each node's attrs against the types its
+gate declares, then the gate's shape rule (``Gate.check``; this module knows no op
+or attr by name). Every complaint is a ``GraphError`` naming the culprit.
 """
 
 from __future__ import annotations
