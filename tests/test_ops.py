@@ -217,3 +217,15 @@ def test_output_shapes_are_the_engines_on_random_graphs():
         for i in range(300):
             graph = S.campaign_graph(seed, i, scalar=scalar)
             assert S.output_shape(graph) == check_graph(graph).shape_of(graph["output"]), graph
+
+
+def test_output_shape_fills_in_default_attributes():
+    graph = {
+        "inputs": {"x": [2, 3]},
+        "nodes": [
+            {"id": "s", "op": "sum", "args": ["x"]},
+            {"id": "m", "op": "max", "args": ["x"], "attrs": None},
+        ],
+        "output": "s",
+    }
+    assert S.output_shape(graph) == ()
