@@ -13,6 +13,7 @@ from oracle import strategies as S
 from oracle.core.jax_graph import JAX_OPS, graph_function
 from oracle.core.kinks import kink_counts
 from reference import ComputationalGraph, check_graph
+from reference.engine import unbroadcast
 from reference.gates import GATES
 
 # The ops whose gates the engine documents non-differentiable points for (reference/gates.py's
@@ -229,3 +230,41 @@ def test_output_shape_fills_in_default_attributes():
         "output": "s",
     }
     assert S.output_shape(graph) == ()
+
+
+# ------------------------------------------------------------------ intervals and slopes hold
+
+
+def test_every_op_declares_a_slope():
+    assert all(op.slope is not None for op in ops.REGISTRY.values())
+
+
+@pytest.mark.parametrize("mode", ["default", "edge", "wide"])
+def test_interval_and_slope_rules_hold_on_random_graphs(mode):
+    """Every value lies in its interval (as ``bounds`` derives it from the declarations), and no
+    element of an argument receives more than its declared slope times |g| <= 1 (random signs)."""
+    rng = np.random.default_rng(1)
+    checked_nodes = 0
+    for i in range(120):
+        graph = S.campaign_graph(9, i, mode=mode)
+        spans = S.bounds(graph, S.WIDE if mode == "wide" else S.DEFAULT)
+        values, _ = S.campaign_inputs(graph, 9, i, 0, mode=mode)
+        cg = ComputationalGraph(graph)
+        cg.forward(values)
+        for name, span in spans.items():
+            value = cg.node_values[name]
+            slack = 1e-12 * max(1.0, span.mag())  # the rules use math's functions, the engine numpy's
+            assert span.lo - slack <= value.min() and value.max() <= span.hi + slack, (name, graph)
+        for node in cg.graph.nodes:
+            op = ops.REGISTRY[node.gate.name]
+            args = [cg.node_values[a] for a in node.args]
+            out, vjps = GATES[op.name].forward(*args, **node.attrs)
+            slopes = op.slope([spans[a] for a in node.args], node.attrs, node.shape)
+            g = rng.choice([-1.0, 1.0], np.shape(out))
+            for arg, vjp, slope in zip(args, vjps, slopes, strict=True):
+                # a broadcast argument collects the gradient of every element it met: the worst
+                # case is their magnitudes added up
+                grad = unbroadcast(np.abs(np.asarray(vjp(g))), np.shape(arg))
+                assert np.max(grad, initial=0) <= slope * (1 + 1e-9), (op.name, slope, graph)
+            checked_nodes += 1
+    assert checked_nodes > 500

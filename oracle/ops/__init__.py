@@ -6,21 +6,24 @@ Every op of the graph format is declared once, in a module of its family
     pair(                                   # elementwise.py: two inputs, numpy broadcasting
         "maximum",
         jnp.maximum,                        # the JAX function: jax(*args, **attrs)
-        lambda a, b: (max(a.lo, b.lo), max(a.hi, b.hi)),   # interval of the output
+        lambda a, b: (max(a.lo, b.lo), max(a.hi, b.hi)),   # an interval holding the output
+        ONE_ONE,                            # bounds on |d out / d x|, |d out / d y|: 1 and 1
         generic=no_broadcasting,            # a broadcast winner repeats: not tie-free
         kinks=at_ties,                      # masks: the tied elements of x and of y
         kinks_at="a tie x == y",
     )
 
-    declare(Op("sum", _reduction(jnp.sum), ONE, _sum_iv, attrs=axis_keepdims))   # tensors.py
+    declare(Op("sum", _reduction(jnp.sum), ONE, _sum_iv, attrs=axis_keepdims, slope=ONE_SLOPE))
 
 The fields: ``jax``; ``args``, how random graphs pick the arguments (``oracle.ops.draw``:
 ``ONE``, ``MATRIX``, ``SCORES``, ``BROADCAST_PAIR``, ``MATMUL_PAIR``); ``attrs``, how they draw
 the attributes; ``domains``, where each argument must lie (``REAL``, ``POSITIVE``,
-``Domain(bound=5.0)``), which the builder guarantees with guard gates; ``interval``, an
-interval holding the output; ``generic``, whether the output stays tie- and zero-free;
-``kinks``, the non-differentiable points as masks; ``scalar`` and ``elementwise``, the
-vocabularies it belongs to. Output shapes are the engine's (``GATES[name].shape``).
+``Domain(bound=5.0, wide=(-80.0, 13.0))``: default and wide mode), which the builder
+guarantees with guard gates; ``interval``, an interval holding the output; ``slope``, bounds
+on the local gradients (wide graphs are certified not to overflow in the backward pass);
+``generic``, whether the output stays tie- and zero-free; ``kinks``, the non-differentiable
+points as masks, and ``kinks_at`` in words; ``scalar`` and ``elementwise``, the vocabularies
+it belongs to. Output shapes are the engine's (``GATES[name].shape``).
 
 Derived here: ``REGISTRY`` (name -> ``Op``, in the order random graphs choose ops, simplest
 first), ``jax_table()`` (``oracle.core.jax_graph.JAX_OPS``), ``kink_masks(name, *args,

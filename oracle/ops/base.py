@@ -122,6 +122,9 @@ IntervalRule = Callable[[Sequence[Bounds], Mapping[str, Any]], Interval]
 GenericRule = Callable[[Sequence[Bounds], Shape], bool]
 AttrsRule = Callable[[Builder, Sequence[Bounds]], dict[str, Any]]
 DomainRule = Callable[[Mapping[str, Any]], tuple[Domain, ...]]
+# Slopes: for each argument, a bound on how much of an upstream gradient g (|g| <= 1 everywhere)
+# one of its elements can receive: sup |d(sum g * out) / d arg[i]|, from the arguments' intervals.
+SlopeRule = Callable[[Sequence[Bounds], Mapping[str, Any], Shape], tuple[float, ...]]
 
 
 class ArgsRule(Protocol):
@@ -158,6 +161,7 @@ class Op:
     attrs: AttrsRule = no_attrs  # how random graphs draw its attributes, given the arguments
     domains: DomainRule | tuple[Domain, ...] | None = None  # one Domain per argument (None: all REAL)
     generic: GenericRule = stays_generic  # can the output stay generic when the arguments are?
+    slope: SlopeRule | None = None  # bounds on the local gradients: no gradient can overflow
     kinks: KinkFn | None = None  # where its non-differentiable points are: masks, one per input
     kinks_at: str = ""  # the same in words, for records
     scalar: bool = True  # may appear in graphs of scalars

@@ -12,6 +12,7 @@ import numpy as np
 
 from oracle.ops.base import Bounds, Interval, Op, declare, never_generic
 from oracle.ops.draw import SCORES, labels
+from oracle.ops.rules import constant_slope
 
 
 def _svm_loss(scores: jax.Array, labels: Sequence[int]) -> jax.Array:
@@ -56,10 +57,21 @@ declare(
         SCORES,
         _svm_iv,
         attrs=labels,
+        slope=lambda args, attrs, shape: (float(args[0].shape[1] - 1),),  # the correct score: C - 1 margins
         generic=never_generic,  # exactly 0 wherever every margin is negative
         kinks=zero_margins,
         kinks_at="a hinge margin of exactly 0",
         scalar=False,
     )
 )
-declare(Op("softmax_loss", _softmax_loss, SCORES, _softmax_iv, attrs=labels, scalar=False))
+declare(
+    Op(
+        "softmax_loss",
+        _softmax_loss,
+        SCORES,
+        _softmax_iv,
+        attrs=labels,
+        slope=constant_slope(1.0),  # |p - onehot(y)| / N
+        scalar=False,
+    )
+)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from oracle.ops.base import Bounds, Interval, IntervalRule, Shape
+from oracle.ops.base import Bounds, Interval, IntervalRule, Shape, SlopeRule
 
 
 def mul_iv(a: Interval, b: Interval) -> Interval:
@@ -57,6 +57,35 @@ def same_interval(args: Sequence[Bounds], attrs: Mapping[str, Any]) -> Interval:
 def square_iv(lo: float, hi: float) -> Interval:
     top = max(lo * lo, hi * hi)
     return (0.0 if lo <= 0 <= hi else min(lo * lo, hi * hi)), top
+
+
+# ------------------------------------------------------------------ slopes
+
+
+def unary_slope(rule: Callable[..., float]) -> SlopeRule:
+    """A slope rule from ``rule(lo, hi, **attrs)``: a bound on |f'| over the argument's interval."""
+
+    def slope(args: Sequence[Bounds], attrs: Mapping[str, Any], shape: Shape) -> tuple[float, ...]:
+        return (rule(args[0].lo, args[0].hi, **attrs),)
+
+    return slope
+
+
+def pair_slope(rule: Callable[[Bounds, Bounds], tuple[float, float]]) -> SlopeRule:
+    """A slope rule of a broadcasting pair from ``rule(a, b)``, the bounds of the two partial
+    derivatives; a broadcast argument collects the gradient of every element it met."""
+
+    def slope(args: Sequence[Bounds], attrs: Mapping[str, Any], shape: Shape) -> tuple[float, ...]:
+        return tuple(
+            d * math.prod(shape) / math.prod(v.shape) for d, v in zip(rule(*args), args, strict=True)
+        )
+
+    return slope
+
+
+def constant_slope(*bounds: float) -> SlopeRule:
+    """Slopes that do not depend on the arguments (1 for add, neg, reductions, rearrangements)."""
+    return lambda args, attrs, shape: bounds
 
 
 # ------------------------------------------------------------------ kink masks

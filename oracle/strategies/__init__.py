@@ -2,13 +2,19 @@
 
 Public API::
 
-    graphs(max_nodes=12, scalar=False, ops=None)                   -> SearchStrategy[graph]
-    cases(max_nodes=12, dtype="float64", edge=False, scalar=False, ops=None)
+    graphs(max_nodes=12, scalar=False, ops=None, *, mode="default")  -> SearchStrategy[graph]
+    cases(max_nodes=12, dtype="float64", edge=False, scalar=False, ops=None, *, mode=None)
                                                                    -> SearchStrategy[case]
-    campaign_graph(seed, index, max_nodes=12, *, scalar=False, ops=None)  -> graph
-    campaign_inputs(graph, seed, index, input_index, dtype="float64", edge=False)
+    campaign_graph(seed, index, max_nodes=12, *, scalar=False, ops=None, mode="default")  -> graph
+    campaign_inputs(graph, seed, index, input_index, dtype="float64", edge=False, *, mode=None)
                                                                    -> (values, cotangent)
-    OPS, SCALAR_OPS, GUARD_OPS, LATTICE, SAFE_LO, LIMIT, output_shape(graph)
+    OPS, SCALAR_OPS, GUARD_OPS, LATTICE, SAFE_LO, LIMIT, MODES, output_shape(graph),
+    certify(graph, DEFAULT | WIDE)
+
+Value modes (``MODES``): ``"default"`` (continuous, tie-free, in a narrow band), ``"edge"``
+(on the kinks; ``edge=True`` is the older spelling) and ``"wide"`` (every gate's whole safe
+domain). Edge values share default graphs; wide values need graphs built for them: pass
+the same ``mode`` to ``campaign_graph`` and ``campaign_inputs``.
 
 ``build_graph`` grows a graph gate by gate, asking a *chooser* for every decision. Where
 to read what:
@@ -17,7 +23,8 @@ to read what:
   from ``(seed, index)``) and ``HypothesisChooser`` (strategies that shrink), and why every
   choice lists its simplest option first;
 - ``builder``: how a graph grows, and genericity (why default values never sit on a kink);
-- ``guards``: safety by construction (intervals, domains, guard gates, ``LIMIT``);
+- ``guards``: safety by construction (intervals, domains, guard gates, ``LIMIT``), the modes;
+- ``certificates``: a graph's safety re-derived from its JSON (``bounds``, ``certify``);
 - ``values``: default values, edge mode (``LATTICE``), cotangents, ``output_shape``;
 - ``vocab``: the op vocabulary (from the declarations in ``oracle.ops``) and the shapes;
 - ``campaigns`` and ``search``: the public entry points above.
@@ -28,17 +35,32 @@ the op in ``oracle.ops``; this package is the generic machinery.
 
 from oracle.strategies.builder import build_graph
 from oracle.strategies.campaigns import campaign_graph, campaign_inputs
+from oracle.strategies.certificates import bounds, certify
 from oracle.strategies.choosers import Chooser, HypothesisChooser, NumpyChooser
-from oracle.strategies.guards import GUARD_OPS, GUARD_SHIFTS, INPUT_RANGE, LIMIT, POS_HI, SAFE_LO
+from oracle.strategies.guards import (
+    DEFAULT,
+    GUARD_OPS,
+    GUARD_SHIFTS,
+    INPUT_RANGE,
+    LIMIT,
+    POS_HI,
+    SAFE_LO,
+    WIDE,
+    WIDE_GUARD_OPS,
+    Mode,
+)
 from oracle.strategies.search import cases, graphs
 from oracle.strategies.values import (
     COTANGENT_MAGNITUDE,
     LATTICE,
+    MODES,
     VALUE_MAGNITUDE,
+    WIDE_MAGNITUDE,
     lattice_values,
     output_shape,
     random_cotangent,
     random_values,
+    wide_values,
 )
 from oracle.strategies.vocab import (
     DIMS,
@@ -54,6 +76,7 @@ from oracle.strategies.vocab import (
 
 __all__ = [
     "COTANGENT_MAGNITUDE",
+    "DEFAULT",
     "DIMS",
     "ELEMENTWISE_OPS",
     "GUARD_OPS",
@@ -63,6 +86,7 @@ __all__ = [
     "LATTICE",
     "LIMIT",
     "MAX_INPUTS",
+    "MODES",
     "NOT_SCALAR",
     "OPS",
     "POS_HI",
@@ -71,16 +95,23 @@ __all__ = [
     "STOP_ODDS",
     "TENSOR_OPS",
     "VALUE_MAGNITUDE",
+    "WIDE",
+    "WIDE_GUARD_OPS",
+    "WIDE_MAGNITUDE",
     "Chooser",
     "HypothesisChooser",
+    "Mode",
     "NumpyChooser",
+    "bounds",
     "build_graph",
     "campaign_graph",
     "campaign_inputs",
     "cases",
+    "certify",
     "graphs",
     "lattice_values",
     "output_shape",
     "random_cotangent",
     "random_values",
+    "wide_values",
 ]

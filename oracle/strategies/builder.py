@@ -29,13 +29,15 @@ only two arguments with disjoint inputs (``oracle.ops.draw``). Fan-out is free e
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from oracle.ops import REGISTRY, Reject
 from oracle.strategies import guards
+from oracle.strategies.certificates import certify
 from oracle.strategies.choosers import Chooser
-from oracle.strategies.guards import INPUT_RANGE, LIMIT
+from oracle.strategies.guards import DEFAULT, Mode
 from oracle.strategies.vocab import (
     DIMS,
     INPUT_NAMES,
@@ -47,6 +49,8 @@ from oracle.strategies.vocab import (
     reshape_targets,
 )
 from reference.gates import GATES
+
+ATTEMPTS = 100  # a wide graph whose gradients cannot be bounded is drawn again, at most this often
 
 
 class _Val:
@@ -71,8 +75,11 @@ class _Val:
 class _Builder:
     dims: tuple[int, ...] = DIMS
 
-    def __init__(self, chooser: Chooser, max_nodes: int, scalar: bool, ops: tuple[str, ...]) -> None:
+    def __init__(
+        self, chooser: Chooser, max_nodes: int, scalar: bool, ops: tuple[str, ...], mode: Mode = DEFAULT
+    ) -> None:
         self.c = chooser
+        self.mode = mode
         self.max_nodes = max_nodes
         self.scalar = scalar
         self.ops = ops
@@ -84,6 +91,15 @@ class _Builder:
     # --------------------------------------------------------- growing
 
     def build(self) -> dict[str, Any]:
+        """A graph; in a mode with a gradient limit, one whose certificate holds (drawn again if not)."""
+        for _ in range(ATTEMPTS):
+            graph = self._grow()
+            if self.mode.gradient_limit == math.inf or not certify(graph, self.mode):
+                return graph
+            self.values, self.nodes, self.inputs = [], [], []
+        raise ValueError(f"no graph of {self.mode.name} mode certified in {ATTEMPTS} attempts")
+
+    def _grow(self) -> dict[str, Any]:
         # Each step adds one gate (and its guards); before every step but the first, a stop
         # decision (simplest: stop). A step's draws form one group, so Hypothesis can delete
         # whole steps when it shrinks. Gates off the output's paths are dropped at the end.
@@ -135,7 +151,8 @@ class _Builder:
         if len(self.inputs) >= MAX_INPUTS:
             raise Reject
         i = len(self.inputs)
-        v = _Val(f"in{i}", shape, *INPUT_RANGE, generic=True, deps=1 << i)
+        lo, hi = self.mode.input_range
+        v = _Val(f"in{i}", shape, lo, hi, generic=True, deps=1 << i)
         self.inputs.append(v)
         self.values.append(v)
         return v
@@ -154,7 +171,7 @@ class _Builder:
         lo, hi = declared.interval(args, attrs)
         if generic and not declared.generic(args, shape):
             generic = False
-        if max(-lo, hi) > LIMIT:
+        if max(-lo, hi) > self.mode.limit:
             raise Reject
         node_id = f"n{len(self.nodes)}"
         spec: dict[str, Any] = {"id": node_id, "op": op, "args": [v.name for v in args]}
@@ -236,9 +253,14 @@ class _Builder:
 
 
 def build_graph(
-    chooser: Chooser, max_nodes: int = 12, scalar: bool = False, ops: Sequence[str] | None = None
+    chooser: Chooser,
+    max_nodes: int = 12,
+    scalar: bool = False,
+    ops: Sequence[str] | None = None,
+    mode: Mode = DEFAULT,
 ) -> dict[str, Any]:
-    """Grow one graph of 1 to ``max_nodes`` gates (after dead gates are dropped, often fewer)."""
+    """Grow one graph of 1 to ``max_nodes`` gates (after dead gates are dropped, often fewer),
+    safe for values of ``mode`` (``guards.DEFAULT``, which edge values share, or ``guards.WIDE``)."""
     if max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
-    return _Builder(chooser, max_nodes, scalar, check_ops(ops, scalar)).build()
+    return _Builder(chooser, max_nodes, scalar, check_ops(ops, scalar), mode).build()

@@ -1,16 +1,24 @@
-"""Input values and cotangents for a graph, and the shape of its output.
+"""Input values and cotangents for a graph, and the shape of its output. Three value modes (``MODES``):
 
-Default values are continuous and tie-free: magnitudes uniform in ``VALUE_MAGNITUDE`` =
-[0.1, 2] with random signs, so no kink is hit (the builder keeps it so inside the graph:
-see ``builder``). Edge values aim at the kinks instead: every input element is drawn from
-``LATTICE`` (with the chooser, so Hypothesis shrinks it), so ties, zeros at ``relu``/``abs``
-and svm margins of exactly 0 occur often. The guards still keep ``log``/``sqrt``/``div``
-safe, since the lattice lies in the builder's ``INPUT_RANGE``. Cotangents are random, never
-0 and never all ones.
+- ``default``: continuous and tie-free: magnitudes uniform in ``VALUE_MAGNITUDE`` = [0.1, 2]
+  with random signs, so no kink is hit (the builder keeps it so inside the graph: see
+  ``builder``);
+- ``edge``: aimed at the kinks: every input element is drawn from ``LATTICE`` (with the
+  chooser, so Hypothesis shrinks it), so ties, zeros at ``relu``/``abs`` and svm margins of
+  exactly 0 occur often. Same graphs as default: the guards still keep ``log``/``sqrt``/
+  ``div`` safe, since the lattice lies in the builder's ``INPUT_RANGE``;
+- ``wide``: magnitudes log-uniform in ``WIDE_MAGNITUDE`` = [1e-4, 100] with random signs, in
+  graphs built for them (``guards.WIDE``), so every gate sees arguments from its whole safe
+  domain: tanh and sigmoid deep in saturation, exp from near underflow to 4.4e5, log and
+  divisors from 1e-6 to 1e5. Tie-free like default values. A bug that only shows on tiny
+  or huge values (a clamp, an epsilon, a cut-off in saturation) shows here.
+
+Cotangents are random, never 0 and never all ones.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +30,8 @@ from reference.gates import GATES, REQUIRED
 
 LATTICE = (0.0, 1.0, -1.0, 0.5, -0.5)  # edge-mode values, simplest first
 VALUE_MAGNITUDE = (0.1, 2.0)  # default-mode values: |v| uniform in this range, random sign
+WIDE_MAGNITUDE = (1e-4, 100.0)  # wide-mode values: log10 |v| uniform in this range, random sign
+MODES = ("default", "edge", "wide")
 COTANGENT_MAGNITUDE = (0.5, 1.5)  # cotangents: likewise (never 0, never all ones)
 
 
@@ -54,6 +64,26 @@ def signed(rng: np.random.Generator, n: int, magnitude: tuple[float, float], dty
     return (v.astype(np.float32) if dtype == "float32" else v).tolist()
 
 
+def log_signed(rng: np.random.Generator, n: int, magnitude: tuple[float, float], dtype: str) -> list[float]:
+    """``n`` floats with log10 |v| uniform in log10 ``magnitude`` and random signs, rounded to ``dtype``."""
+    u = rng.random(2 * n)
+    lo, hi = math.log10(magnitude[0]), math.log10(magnitude[1])
+    v = 10.0 ** (lo + (hi - lo) * u[:n])
+    v[u[n:] < 0.5] *= -1
+    return (v.astype(np.float32) if dtype == "float32" else v).tolist()
+
+
+def check_mode(mode: str | None, edge: bool = False) -> str:
+    """The value mode: ``mode``, or ``edge`` / ``default`` from the older ``edge`` flag."""
+    if mode is None:
+        return "edge" if edge else "default"
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if edge and mode != "edge":
+        raise ValueError(f"edge=True contradicts mode={mode!r}")
+    return mode
+
+
 def check_dtype(dtype: str) -> str:
     if dtype not in ("float32", "float64"):
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
@@ -77,6 +107,11 @@ def n_values(graph: dict[str, Any]) -> int:
 def random_values(graph: dict[str, Any], rng: np.random.Generator, dtype: str = "float64") -> dict[str, Any]:
     """Default-mode values: |v| uniform in VALUE_MAGNITUDE, random signs (no zeros, no ties)."""
     return split(graph, signed(rng, n_values(graph), VALUE_MAGNITUDE, check_dtype(dtype)))
+
+
+def wide_values(graph: dict[str, Any], rng: np.random.Generator, dtype: str = "float64") -> dict[str, Any]:
+    """Wide-mode values: log10 |v| uniform in log10 WIDE_MAGNITUDE, random signs (for wide graphs)."""
+    return split(graph, log_signed(rng, n_values(graph), WIDE_MAGNITUDE, check_dtype(dtype)))
 
 
 def lattice_values(graph: dict[str, Any], chooser: Chooser) -> dict[str, Any]:
