@@ -26,7 +26,7 @@ import numpy as np
 
 from oracle.strategies.choosers import Chooser
 from oracle.strategies.vocab import Shape, size
-from reference.gates import GATES, REQUIRED
+from reference import check_graph
 
 LATTICE = (0.0, 1.0, -1.0, 0.5, -0.5)  # edge-mode values, simplest first
 VALUE_MAGNITUDE = (0.1, 2.0)  # default-mode values: |v| uniform in this range, random sign
@@ -36,14 +36,9 @@ COTANGENT_MAGNITUDE = (0.5, 1.5)  # cotangents: likewise (never 0, never all one
 
 
 def output_shape(graph: dict[str, Any]) -> Shape:
-    """The shape of a valid graph's output, by the engine's own shape rules (``GATES[op].shape``)."""
-    shapes: dict[str, Shape] = {k: tuple(v) for k, v in graph["inputs"].items()}
-    for spec in graph["nodes"]:
-        gate = GATES[spec["op"]]
-        attrs = {k: v for k, v in gate.attrs.items() if v is not REQUIRED}
-        attrs.update(spec.get("attrs") or {})
-        shapes[spec["id"]] = tuple(gate.shape(*(shapes[a] for a in spec["args"]), **attrs))
-    return shapes[graph["output"]]
+    """The shape of a valid graph's output: the engine's own shape rules, through its own checker
+    (``check_graph``, which also fills in default attributes)."""
+    return tuple(check_graph(graph).shape_of(graph["output"]))
 
 
 def nest(flat: list[float], shape: Shape) -> Any:
