@@ -1,27 +1,30 @@
-"""The wire between the judge and a worker process: JSON headers and .npy arrays, nothing that runs code.
+"""The wire between the judge and a worker process: JSON and raw array bytes, nothing that runs code.
 
-A message is a fixed frame (the header's length and the number of arrays), one JSON
-object (the header), the arrays' lengths, then each array in numpy's ``.npy`` format.
-Reading one never executes anything the sender wrote: ``json.loads`` builds dicts,
-lists, strings and numbers, and arrays are read with ``allow_pickle=False``, so an
-object array, or a pickle where an array should be, is refused. Every size is bounded
-before anything is allocated.
+A message is a fixed frame (the lengths of the header and of the body), one JSON object
+(the header), then the body: the bytes of the message's arrays, one after another. The
+header describes each array by its dtype and shape (``"arrays": [{"dtype": "<f8",
+"shape": [4, 5]}]``), and only dtypes of numbers in this machine's byte order are
+accepted (bool, integers, floats). Reading a message never executes anything the sender
+wrote: ``json.loads`` builds dicts, lists, strings and numbers, and an array is its bytes
+reinterpreted (``np.frombuffer``) once its dtype, shape and size check out: there is no
+pickle anywhere, so an object array, or a pickle where an array should be, cannot even
+be described. Every size is bounded before anything is allocated.
 
 The worker holds the student's code, so the judge treats what comes back as the
-student's answer and nothing more: ``read_outcome`` rebuilds an ``Outcome`` from
+student's answer and nothing more: ``get_outcome`` rebuilds an ``Outcome`` from
 base-class numeric arrays, ``None`` and short one-line strings, and refuses the rest with
 ``ProtocolError``. A value that is not an array of numbers (an object array, an object
 whose ``__array__`` raises) crosses as its description only, and comes back as a
 stand-in that the judgement ladder describes the same way.
 
-This module, like ``oracle.course.calls``, imports neither jax nor pandas: both ends use it.
+This module, like ``oracle.course.calls``, does not import jax: both ends use it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
+import math
 import re
 import socket
 import struct
@@ -33,13 +36,16 @@ import numpy as np
 
 from oracle.core.judgement import Outcome
 
-FRAME = struct.Struct(">II")  # header bytes, number of arrays
+FRAME = struct.Struct(">II")  # header bytes, body bytes
 MAX_HEADER = 4 << 20  # bytes of JSON
+MAX_BODY = 512 << 20  # bytes of the arrays of one message together
 MAX_ARRAYS = 1024
-MAX_BYTES = 512 << 20  # all arrays of one message together
 MAX_NDIM = 32
 MAX_TEXT = 2000  # characters kept of a string the worker sends
 NUMERIC = "biuf"  # bool, signed and unsigned integers, floats: what a gradient may be
+# The dtypes an array may have on the wire, as numpy spells them (``np.dtype(...).str``):
+# bool, every integer and float width, in this machine's byte order.
+WIRE_DTYPES = frozenset(np.dtype(code).str for code in "?bhilqBHILQefdg")
 
 
 class ProtocolError(Exception):
@@ -64,17 +70,14 @@ def send(
     *,
     deadline: float | None = None,
 ) -> None:
-    """One message: ``header`` (JSON-able) and ``arrays`` (anything ``np.save`` writes without pickle)."""
-    blobs = []
-    for array in arrays:
-        buffer = io.BytesIO()
-        np.save(buffer, array, allow_pickle=False)
-        blobs.append(buffer.getvalue())
-    head = json.dumps(header, separators=(",", ":")).encode()
-    sizes = struct.pack(f">{len(blobs)}Q", *(len(b) for b in blobs))
+    """One message: ``header`` (JSON-able, without the key ``arrays``) and ``arrays`` of numbers."""
+    plain = [np.ascontiguousarray(a) for a in arrays]
+    described = {**header, "arrays": [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in plain]}
+    head = json.dumps(described, separators=(",", ":")).encode()
+    body = b"".join(a.tobytes() for a in plain)
     _settimeout(sock, deadline)
     try:
-        sock.sendall(FRAME.pack(len(head), len(blobs)) + head + sizes + b"".join(blobs))
+        sock.sendall(FRAME.pack(len(head), len(body)) + head + body)
     except TimeoutError:
         raise Timeout from None
     except OSError as exc:  # a broken pipe: the other side is gone
@@ -83,19 +86,17 @@ def send(
 
 def receive(sock: socket.socket, *, deadline: float | None = None) -> tuple[dict[str, Any], list[np.ndarray]]:
     """One message; ``Gone``, ``Timeout`` (past ``deadline``, a monotonic time) or ``ProtocolError``."""
-    head_size, count = FRAME.unpack(_exactly(sock, FRAME.size, deadline))
-    if head_size > MAX_HEADER or count > MAX_ARRAYS:
-        raise ProtocolError(f"a message of {head_size} header bytes and {count} arrays is too large")
+    head_size, body_size = FRAME.unpack(_exactly(sock, FRAME.size, deadline))
+    if head_size > MAX_HEADER or body_size > MAX_BODY:
+        raise ProtocolError(f"a message of {head_size} header bytes and {body_size} body bytes is too large")
     try:
         header = json.loads(_exactly(sock, head_size, deadline))
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"the header is not JSON ({type(exc).__name__})") from None
     if not isinstance(header, dict):
         raise ProtocolError("the header is not a JSON object")
-    sizes = struct.unpack(f">{count}Q", _exactly(sock, 8 * count, deadline))
-    if sum(sizes) > MAX_BYTES:
-        raise ProtocolError(f"{sum(sizes)} bytes of arrays are too many")
-    return header, [_array(_exactly(sock, size, deadline)) for size in sizes]
+    body = _exactly(sock, body_size, deadline)
+    return header, _arrays(header.pop("arrays", []), body)
 
 
 def _settimeout(sock: socket.socket, deadline: float | None) -> None:
@@ -119,17 +120,27 @@ def _exactly(sock: socket.socket, size: int, deadline: float | None) -> bytes:
     return bytes(data)
 
 
-def _array(blob: bytes) -> np.ndarray:
-    """An array read without pickle, and only if it is a plain array of numbers in native byte order."""
-    try:
-        array = np.load(io.BytesIO(blob), allow_pickle=False)
-    except Exception as exc:  # malformed .npy data, an object array, a pickle
-        raise ProtocolError(f"an array that cannot be read: {type(exc).__name__}: {exc}") from None
-    if type(array) is not np.ndarray or array.dtype.kind not in NUMERIC or array.dtype.fields:
-        raise ProtocolError(f"an array of dtype {array.dtype}, not of numbers")
-    if array.ndim > MAX_NDIM:
-        raise ProtocolError(f"an array of {array.ndim} dimensions")
-    return array.astype(array.dtype.newbyteorder("="), copy=False)
+def _arrays(specs: Any, body: bytes) -> list[np.ndarray]:
+    """The body's arrays as their specs describe them: plain arrays of numbers, or ``ProtocolError``."""
+    if not isinstance(specs, list) or len(specs) > MAX_ARRAYS:
+        raise ProtocolError("the arrays are not described as a list")
+    arrays, offset = [], 0
+    for spec in specs:
+        dtype = spec.get("dtype") if isinstance(spec, dict) else None
+        if not isinstance(dtype, str) or dtype not in WIRE_DTYPES:
+            raise ProtocolError(f"an array of dtype {dtype!r}, not of numbers")
+        shape = spec.get("shape")
+        if not (isinstance(shape, list) and len(shape) <= MAX_NDIM and all(_whole(d) for d in shape)):
+            raise ProtocolError(f"an array of shape {shape!r}")
+        count = math.prod(shape)
+        size = count * np.dtype(dtype).itemsize
+        if offset + size > len(body):
+            raise ProtocolError("the arrays are larger than the message")
+        arrays.append(np.frombuffer(body, np.dtype(dtype), count, offset).reshape(shape).copy())
+        offset += size
+    if offset != len(body):
+        raise ProtocolError(f"{len(body) - offset} bytes of the message belong to no array")
+    return arrays
 
 
 # ------------------------------------------------------ values in a header

@@ -4,9 +4,9 @@ The pickle runs ``touch MARKER`` when it is loaded: a judge that unpickled what 
 sends would run it.
 """
 
-import io
 import json
 import os
+import pickle
 import socket
 import stat
 import struct
@@ -32,14 +32,9 @@ def _sockets():
             continue
 
 
-def _frame(header, blobs):
+def _frame(header, body):
     head = json.dumps(header).encode()
-    return (
-        struct.pack(">II", len(head), len(blobs))
-        + head
-        + struct.pack(f">{len(blobs)}Q", *map(len, blobs))
-        + b"".join(blobs)
-    )
+    return struct.pack(">II", len(head), len(body)) + head + body
 
 
 def relu_forward(x):
@@ -47,11 +42,11 @@ def relu_forward(x):
 
 
 def relu_backward(dout, cache):
-    buffer = io.BytesIO()
-    np.save(buffer, np.array([Payload()], dtype=object), allow_pickle=True)  # an object array: a pickle
+    pickled = pickle.dumps(np.array([Payload()], dtype=object))  # an object array: a pickle
     outcome = {"out": {"value": {"array": 0}}, "grads": {"map": {"x": {"array": 0}}}}
+    header = {"outcome": outcome, "autodiff": [], "arrays": [{"dtype": "|O", "shape": [1]}]}
     for sock in _sockets():
-        sock.sendall(_frame({"outcome": outcome, "autodiff": []}, [buffer.getvalue()]))
+        sock.sendall(_frame(header, pickled))
         sock.sendall(b"\xff" * 64)
     return dout * (cache > 0)
 
