@@ -287,7 +287,7 @@ def test_an_outcome_crosses_as_plain_arrays_and_text() -> None:
         out=np.arange(6.0).reshape(2, 3).view(Sub),
         grads={"x": [1.0, 2.0], "w": None, "b": {"not": "numbers"}, "c": np.array(["a", "b"])},
         problem="line one\nline two",
-        extras={"running_mean": np.float32(3.5), "flags": np.array([True, False])},
+        extras={"running_mean": np.float32(3.5), "flags": np.array([True, False]), "t": np.ones((3, 2)).T},
     )
     header, arrays = wire.put_outcome(outcome)
     ours, theirs = socket.socketpair()
@@ -299,7 +299,8 @@ def test_an_outcome_crosses_as_plain_arrays_and_text() -> None:
     assert type(back.grads["b"]).__name__ == "dict" and np.asarray(back.grads["b"]).dtype == object
     assert back.grads["c"].shape == (2,) and back.grads["c"].dtype.kind == "U"
     assert back.problem == "line one line two"
-    assert back.extras["running_mean"].dtype == np.float32 and back.extras["flags"].tolist() == [True, False]
+    assert back.extras["running_mean"].shape == () and back.extras["running_mean"].dtype == np.float32
+    assert back.extras["flags"].tolist() == [True, False] and back.extras["t"].shape == (2, 3)
 
 
 @pytest.mark.parametrize(

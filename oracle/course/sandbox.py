@@ -94,6 +94,11 @@ class Zygote:
         theirs.close()
         self.control, self.ready = ours, False
 
+    def wait_ready(self) -> None:
+        """Start the zygote if needed and wait until it has imported the registry."""
+        self.start()
+        self._wait_ready()
+
     def _wait_ready(self) -> None:
         if self.ready:
             return
@@ -185,12 +190,12 @@ class WorkerHandle:
         self.zygote, self.pid, self.sock = zygote, pid, sock
         self.ended = ""
 
-    def ask(
-        self, header: dict[str, Any], arrays: Sequence[np.ndarray], seconds: float
-    ) -> tuple[dict[str, Any], list[np.ndarray]]:
-        """Send a request and wait at most ``seconds`` for the answer (``wire.Timeout``, ``Gone``...)."""
-        deadline = time.monotonic() + seconds
+    def send(self, header: dict[str, Any], arrays: Sequence[np.ndarray], deadline: float) -> None:
+        """Send a request (``wire.Timeout`` past ``deadline``, a ``time.monotonic`` time; ``wire.Gone``)."""
         wire.send(self.sock, header, arrays, deadline=deadline)
+
+    def answer(self, deadline: float) -> tuple[dict[str, Any], list[np.ndarray]]:
+        """The answer to the request sent last (``wire.Timeout``, ``wire.Gone``, ``wire.ProtocolError``)."""
         return wire.receive(self.sock, deadline=deadline)
 
     def end(self, kill: bool = True) -> str:

@@ -8,13 +8,16 @@ check of a target whose JAX reference the checked file registered itself
 
 ``Isolated`` asks a worker (``oracle.course.sandbox``) and holds it to the time limit:
 each target gets ``Options.timeout`` seconds of the worker's time over all its cases,
-each file's import as much. A target that runs out of time, or during which the worker
+each file's import ``IMPORTING`` times as much (an import of scipy or matplotlib takes
+seconds on a busy machine). A target that runs out of time, or during which the worker
 dies or sends something malformed, raises ``Stopped`` (one ``timeout`` or ``error`` row);
 the next request starts a new worker and imports the files again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +37,7 @@ from oracle.course.sandbox import WorkerHandle, Zygote, shared
 from oracle.course.wire import Gone, ProtocolError, Timeout, get_outcome, put_settings, text
 from oracle.course.worker import defined_in, judge_registered
 
+IMPORTING = 3  # importing a file gets this many timeouts
 SELF_JUDGED = 10  # a target judged in the worker, JAX compilations included, gets this many timeouts
 SELF_WARNING = "judged in the submission's process against the reference its file registered itself"
 
@@ -55,7 +59,7 @@ class Options:
     dtype: str = "float64"
     names: tuple[str, ...] | None = None  # only these targets
     isolate: bool = True
-    timeout: float = 10.0  # seconds per target, and per file imported
+    timeout: float = 10.0  # seconds per target (IMPORTING times that per file imported)
     max_memory: int = 2048 << 20  # bytes of address space per worker
 
 
@@ -85,6 +89,29 @@ class LoadFailed(Exception):
     def __init__(self, status: str, detail: str) -> None:
         super().__init__(detail)
         self.status, self.detail = status, detail
+
+
+_FIELDS = frozenset(f.name for f in dataclasses.fields(Outcome))
+
+
+class Pending(Outcome):
+    """The student's ``Outcome`` of a case, read from the worker when one of its fields is first read."""
+
+    def __init__(self, resolve: Callable[[], Outcome]) -> None:
+        object.__setattr__(self, "_resolve", resolve)
+        object.__setattr__(self, "_outcome", None)
+
+    def resolve(self) -> Outcome:
+        outcome = object.__getattribute__(self, "_outcome")
+        if outcome is None:
+            outcome = object.__getattribute__(self, "_resolve")()
+            object.__setattr__(self, "_outcome", outcome)
+        return outcome
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _FIELDS:
+            return getattr(object.__getattribute__(self, "resolve")(), name)
+        return object.__getattribute__(self, name)
 
 
 class InProcess:
@@ -127,6 +154,7 @@ class Isolated:
         self.worker: WorkerHandle | None = None
         self.loaded: list[tuple[int, Path, str, bool]] = []  # files imported, to import again after a restart
         self.autodiff: list[str] = []
+        self.pending: Pending | None = None  # a case whose answer has not been read yet
 
     def _ask(
         self,
@@ -137,12 +165,27 @@ class Isolated:
         limit: float | None = None,
     ) -> tuple[dict[str, Any], list[np.ndarray]]:
         """An answer of the worker (started if needed) within ``seconds`` (of ``limit``), or ``Stopped``."""
+        deadline = time.monotonic() + seconds
+        worker = self._send(header, arrays, deadline, what)
+        return self._answer(worker, deadline, what, seconds if limit is None else limit)
+
+    def _send(
+        self, header: dict[str, Any], arrays: Sequence[np.ndarray], deadline: float, what: str
+    ) -> WorkerHandle:
+        self._settle()
         worker = self._worker(what)
+        with contextlib.suppress(Timeout, Gone):  # it does not even read: its answer will say why
+            worker.send(header, arrays, deadline)
+        return worker
+
+    def _answer(
+        self, worker: WorkerHandle, deadline: float, what: str, limit: float
+    ) -> tuple[dict[str, Any], list[np.ndarray]]:
+        """The worker's answer to the request sent last, or ``Stopped`` (the worker ended)."""
         try:
-            reply, out = worker.ask(header, arrays, seconds)
+            reply, out = worker.answer(deadline)
         except Timeout:
             self._stop(kill=True)
-            limit = seconds if limit is None else limit
             detail = f"no answer within {limit:g} s (the code hangs or is far too slow); stopped"
             raise Stopped(TIMEOUT, f"{what}: {detail}") from None
         except Gone:
@@ -150,13 +193,12 @@ class Isolated:
             raise Stopped(ERROR, f"{what}: the submission's process died ({ended})") from None
         except ProtocolError as exc:
             self._stop(kill=True)
-            raise Stopped(
-                ERROR, f"{what}: the submission's process sent a malformed answer ({exc})"
-            ) from None
+            detail = f"the submission's process sent a malformed answer ({exc})"
+            raise Stopped(ERROR, f"{what}: {detail}") from None
         if not self.zygote.alive():  # killed during this request: by the code it ran, most likely
             self._stop(kill=True)
             raise Stopped(
-                ERROR, f"{what}: the process that forked the submission's worker was killed meanwhile"
+                ERROR, f"{what}: the zygote that forked the submission's process was killed meanwhile"
             )
         if "failure" in reply:  # something escaped the worker's request loop
             self._stop(kill=True)
@@ -165,6 +207,13 @@ class Isolated:
         if isinstance(found, list):
             self.autodiff = sorted({*self.autodiff, *(_text(n) for n in found)})
         return reply, out
+
+    def _settle(self) -> None:
+        """Read the answer still awaited, if any, before anything else is asked."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            with contextlib.suppress(Stopped):
+                pending.resolve()
 
     def _worker(self, what: str) -> WorkerHandle:
         if self.worker is None:
@@ -200,7 +249,7 @@ class Isolated:
             "refs": judge_registered(),
         }
         try:
-            reply, _ = self._ask(header, [], self.options.timeout, f"importing {shown}")
+            reply, _ = self._ask(header, [], IMPORTING * self.options.timeout, f"importing {shown}")
         except Stopped as stop:
             raise LoadFailed(stop.status, stop.detail) from None
         if "error" in reply:
@@ -224,7 +273,11 @@ class Isolated:
         return listing
 
     def runner(self, index: int, name: str, what: str) -> Callable[..., Outcome]:
-        """Ask the worker for each case; ``Stopped`` once the target has used up its time."""
+        """Ask the worker for each case; ``Stopped`` once the target has used up its time.
+
+        The answer is read when the judge first looks at it (``Pending``): meanwhile the
+        judge computes JAX's side of the same case, and the worker the student's.
+        """
         budget = [self.options.timeout]
 
         def run(
@@ -240,15 +293,24 @@ class Isolated:
                 "settings": put_settings(settings, arrays),
             }
             start = time.monotonic()
-            reply, out = self._ask(header, arrays, budget[0], what, self.options.timeout)
-            budget[0] -= time.monotonic() - start
-            try:
-                return get_outcome(reply, out)
-            except ProtocolError as exc:
-                self._stop(kill=True)
-                raise Stopped(
-                    ERROR, f"{what}: the submission's process sent a malformed answer ({exc})"
-                ) from None
+            deadline = start + budget[0]
+            worker = self._send(header, arrays, deadline, what)
+
+            def resolve() -> Outcome:
+                self.pending = None
+                try:
+                    reply, out = self._answer(worker, deadline, what, self.options.timeout)
+                finally:
+                    budget[0] -= time.monotonic() - start
+                try:
+                    return get_outcome(reply, out)
+                except ProtocolError as exc:
+                    self._stop(kill=True)
+                    detail = f"the submission's process sent a malformed answer ({exc})"
+                    raise Stopped(ERROR, f"{what}: {detail}") from None
+
+            self.pending = Pending(resolve)
+            return self.pending
 
         return run
 

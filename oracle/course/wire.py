@@ -71,7 +71,7 @@ def send(
     deadline: float | None = None,
 ) -> None:
     """One message: ``header`` (JSON-able, without the key ``arrays``) and ``arrays`` of numbers."""
-    plain = [np.ascontiguousarray(a) for a in arrays]
+    plain = [a if a.flags.c_contiguous else np.array(a, order="C") for a in map(np.asarray, arrays)]
     described = {**header, "arrays": [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in plain]}
     head = json.dumps(described, separators=(",", ":")).encode()
     body = b"".join(a.tobytes() for a in plain)

@@ -82,36 +82,54 @@ def zygote(control_fd: int, judge_pid: int) -> None:
     _die_with_parent(judge_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the judge's to handle
     control = socket.socket(fileno=control_fd)
-    folders: dict[int, str] = {}
+    folders: dict[int, str] = {}  # worker pid -> its folder
+    released: set[int] = set()  # workers told to exit: reaped when they have, without waiting
     _reply(control, {"ready": os.getpid(), "oracle": os.path.dirname(os.path.dirname(__file__))})
-    while True:
-        request, fds = _request(control)
-        if request is None:
-            return  # the judge closed the channel or died
-        if request.get("op") == "fork" and len(fds) == 1:
-            folder = tempfile.mkdtemp(prefix="oracle-worker-")
-            me = os.getpid()
-            pid = os.fork()
-            if pid == 0:
-                status = 1
-                try:
-                    control.close()
-                    _become_worker(fds[0], me, folder, int(request["max_memory"]))
-                    status = 0
-                finally:
-                    os._exit(status)
-            os.close(fds[0])
-            folders[pid] = folder
-            _reply(control, {"pid": pid})
-        elif request.get("op") == "end":
-            pid = int(request["pid"])
-            ended = _end(pid, bool(request.get("kill")))
-            shutil.rmtree(folders.pop(pid, ""), ignore_errors=True)
-            _reply(control, {"status": ended})
-        else:
-            for fd in fds:
-                os.close(fd)
-            _reply(control, {"error": f"unknown request {request!r}"})
+    try:
+        while True:
+            request, fds = _request(control)
+            for pid in [p for p in released if _reaped(p)]:
+                released.discard(pid)
+                shutil.rmtree(folders.pop(pid, ""), ignore_errors=True)
+            if request is None:
+                return  # the judge closed the channel or died
+            if request.get("op") == "fork" and len(fds) == 1:
+                folder = tempfile.mkdtemp(prefix="oracle-worker-")
+                me = os.getpid()
+                pid = os.fork()
+                if pid == 0:
+                    status = 1
+                    try:
+                        control.close()
+                        _become_worker(fds[0], me, folder, int(request["max_memory"]))
+                        status = 0
+                    finally:
+                        os._exit(status)
+                os.close(fds[0])
+                folders[pid] = folder
+                _reply(control, {"pid": pid})
+            elif request.get("op") == "end" and not request.get("kill"):
+                released.add(int(request["pid"]))  # it exits on its own: nothing to wait for
+                _reply(control, {"status": "exited"})
+            elif request.get("op") == "end":
+                pid = int(request["pid"])
+                ended = _end(pid)
+                shutil.rmtree(folders.pop(pid, ""), ignore_errors=True)
+                _reply(control, {"status": ended})
+            else:
+                for fd in fds:
+                    os.close(fd)
+                _reply(control, {"error": f"unknown request {request!r}"})
+    finally:
+        for folder in folders.values():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _reaped(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] != 0
+    except ChildProcessError:
+        return True
 
 
 def _request(control: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
@@ -129,12 +147,11 @@ def _reply(control: socket.socket, message: dict[str, Any]) -> None:
     control.sendall(json.dumps(message).encode() + b"\n")
 
 
-def _end(pid: int, kill: bool) -> str:
-    """Stop worker ``pid`` (its whole process group) if asked, reap it and say how it ended."""
-    if kill:
-        for signal_to in (os.killpg, os.kill):  # its group; itself, should it have left the group
-            with contextlib.suppress(OSError):
-                signal_to(pid, signal.SIGKILL)
+def _end(pid: int) -> str:
+    """Kill worker ``pid`` (its whole process group), reap it and say how it ended."""
+    for signal_to in (os.killpg, os.kill):  # its group; itself, should it have left the group
+        with contextlib.suppress(OSError):
+            signal_to(pid, signal.SIGKILL)
     deadline = time.monotonic() + 5.0
     while True:
         try:
@@ -145,7 +162,7 @@ def _end(pid: int, kill: bool) -> str:
             return how_it_ended(status)
         if time.monotonic() > deadline:
             return "still running"
-        time.sleep(0.005)
+        time.sleep(0.002)
 
 
 def how_it_ended(status: int) -> str:
