@@ -134,6 +134,14 @@ def test_killing_the_parents_process_group_reaches_no_further_than_the_zygote(tm
     assert again == 0 and set(frame.status) == {MATCH}
 
 
+def test_a_crash_of_the_interpreter_is_an_error_row_and_the_check_goes_on(tmp_path: Path) -> None:
+    code, frame = check(tmp_path / "c.csv", "crashes")
+    relu = frame[frame.target == "relu"]
+    assert code == 1
+    assert list(relu.status) == [ERROR] and "died (killed by SIGSEGV)" in relu.detail.iloc[0]
+    assert set(frame[frame.target == "tanh"].status) == {MATCH}
+
+
 def test_a_hanging_target_costs_one_timeout_row_and_the_check_goes_on(tmp_path: Path) -> None:
     code, frame = check(tmp_path / "c.csv", "hangs", "--timeout", "1")
     relu = frame[frame.target == "relu"]

@@ -8,8 +8,25 @@ its process group cannot reach the judge) and asks it for one worker per submiss
 zygote is started once per judging process (``shared``) and again if a submission kills
 it; the workers die with it, and it dies with the judge.
 
-Isolation needs POSIX (``fork``, file descriptors passed over a Unix socket); on other
-systems ``--no-isolate`` checks in the judge's process.
+What isolation guarantees: the submission's code never runs in the judge's interpreter,
+so patching numpy, jax, builtins or the oracle, walking the stack, or returning objects
+that lie cannot change a verdict: the judge reads plain arrays and text it validates
+(``oracle.course.wire``), and the JAX reference never leaves the judge. A submission
+that hangs, crashes, exits, exhausts its memory or kills its parent's process group
+costs one ``timeout`` or ``error`` row, and the check goes on; what it prints goes to
+``/dev/null``; files it writes with relative paths land in a temporary folder that is
+removed.
+
+What it does not: it is not a security sandbox against someone with a shell. The
+worker runs as the same user, with the network and the filesystem open: it can read
+and write any file that user can (absolute paths), signal the judge by its process id,
+or detach processes of its own (``setsid``) that outlive the check. Keep grading
+separate from anything that matters (a CI runner or a container). Its ``autodiff``
+column is a hint for course staff, not a control: a submission can hide what it imports.
+
+Isolation needs POSIX (``fork``, file descriptors passed over a Unix socket; on Linux
+``prctl`` makes workers die with the zygote); elsewhere ``--no-isolate`` checks in the
+judge's process.
 """
 
 from __future__ import annotations

@@ -276,7 +276,9 @@ class Isolated:
         """Ask the worker for each case; ``Stopped`` once the target has used up its time.
 
         The answer is read when the judge first looks at it (``Pending``): meanwhile the
-        judge computes JAX's side of the same case, and the worker the student's.
+        judge computes JAX's side of the same case, and the worker the student's. The
+        target's time is what the judge spends waiting for answers, so the judge's own
+        work (compiling JAX on a cold cache) never counts against the student.
         """
         budget = [self.options.timeout]
 
@@ -292,14 +294,13 @@ class Isolated:
                 "upstream": upstream is not None,
                 "settings": put_settings(settings, arrays),
             }
-            start = time.monotonic()
-            deadline = start + budget[0]
-            worker = self._send(header, arrays, deadline, what)
+            worker = self._send(header, arrays, time.monotonic() + budget[0], what)
 
             def resolve() -> Outcome:
                 self.pending = None
+                start = time.monotonic()
                 try:
-                    reply, out = self._answer(worker, deadline, what, self.options.timeout)
+                    reply, out = self._answer(worker, start + budget[0], what, self.options.timeout)
                 finally:
                     budget[0] -= time.monotonic() - start
                 try:
