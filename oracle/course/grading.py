@@ -118,6 +118,8 @@ def _results(submissions: Sequence[Submission], options: Options, workers: int) 
     initializer = _start_judge if options.isolate else None
     with context.Pool(min(workers, len(tasks)), initializer=initializer) as pool:
         yield from pool.imap(_check, tasks)
+        pool.close()  # the judging processes exit on their own, and close their zygotes (at exit)
+        pool.join()
 
 
 def run_class(entries: Sequence[tuple[str, Path]], options: Options, out: Path, workers: int) -> list[float]:

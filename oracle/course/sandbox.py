@@ -190,13 +190,16 @@ class Zygote:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def close(self) -> None:
+        """End the zygote: told (its channel closes, it cleans up and exits), or killed after a second."""
         if self.control is not None:
             self.control.close()
             self.control = None
         if self.process is not None:
-            if self.process.poll() is None:
+            try:
+                self.process.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
                 self.process.kill()
-            self.process.wait()
+                self.process.wait()
             self.process = None
 
 

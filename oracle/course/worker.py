@@ -94,7 +94,7 @@ def zygote(control_fd: int, judge_pid: int) -> None:
             if request is None:
                 return  # the judge closed the channel or died
             if request.get("op") == "fork" and len(fds) == 1:
-                folder = tempfile.mkdtemp(prefix="oracle-worker-")
+                folder = tempfile.mkdtemp(prefix="worker-", dir=os.getcwd())  # in the judge's folder for it
                 me = os.getpid()
                 pid = os.fork()
                 if pid == 0:
