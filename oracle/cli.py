@@ -21,7 +21,7 @@ COMMANDS = {
         "oracle.campaign.run",
         "run a divergence campaign and write the CSV report (the main job)",
     ),
-    "merge": ("oracle.campaign.run", "combine shard CSVs of one campaign into the unsharded CSV"),
+    "merge": ("oracle.campaign.merge", "combine shard CSVs of one campaign into the unsharded CSV"),
     "replay": ("oracle.campaign.replay", "judge one case file and show every input's verdict"),
     "check": ("oracle.course.check", "check the gates, layers and losses in a course .py file"),
     "mlp": ("oracle.mlp", "train the lecture's two-layer network three ways, side by side"),
