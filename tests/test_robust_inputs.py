@@ -88,7 +88,7 @@ def test_a_campaign_graph_whose_input_sets_need_too_much_is_refused(tmp_path, ca
 
 @pytest.mark.parametrize("size", ["0.5M", "lots", "nan", "-4G", "1e400G"])
 def test_a_bad_max_memory_is_a_usage_error(size, capsys) -> None:
-    assert "--max-memory" in usage_error(["replay", "x.json", f"--max-memory={size}"], capsys)
+    assert "argument --max-memory: " in usage_error(["replay", "x.json", f"--max-memory={size}"], capsys)
 
 
 # ------------------------------------------------------------------ 16, 17, 22: counts, workers, seeds
@@ -212,8 +212,8 @@ def test_replay_of_a_file_larger_than_memory_allows_is_refused(tmp_path, capsys)
         ),
         (
             "deep.jsonl",
-            json.dumps({"graph": SQUARE_SUM, "values": {"x": [1, 2]}}) + "\n" + "{" * 100_000,
-            "deep.jsonl:2: not valid JSON",
+            json.dumps({"graph": SQUARE_SUM, "values": {"x": [1, 2]}}) + "\n" + "[" * 100_000,
+            "deep.jsonl:2: not valid JSON for a case (nested too deeply)",
         ),
         ("digits.json", '{"values": ' + "1" * 5000 + "}", "an integer of more than 4300 digits"),
         ("latin.json", b'{"graph": {"inputs": {"\xe9": []}}}', "latin.json:1: not UTF-8 text (byte 0xe9)"),
