@@ -35,6 +35,8 @@ def test_a_small_campaign_writes_csv_summary_and_plot(tmp_path, capsys):
     assert list(frame.columns) == CSV_COLUMNS
     assert frame["graph"].nunique() == 6 and frame["input_set"].nunique() == 3
     assert set(frame["status"]) == {"match"}
+    for column in ("detail", "warning", "judge", "replay"):  # text stays text, empty is ""
+        assert frame[column].map(type).eq(str).all(), column
     assert (out.parent / "summary.md").read_text().count("|") > 10
     assert (out.parent / "rel_error.png").read_bytes().startswith(b"\x89PNG")
     printed = capsys.readouterr()

@@ -19,6 +19,7 @@ same bytes. What a run promises:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shlex
@@ -230,7 +231,8 @@ def run_report(args: argparse.Namespace) -> int:
     return EXIT_DIVERGENCE if failing else EXIT_CLEAN
 
 
-TEXT_COLUMNS = ["case_id", "input", "shape", "dtype", "status", "detail", "worst_index", "ops", "replay"]
+# The record's text fields (``judge``, ``warning`` and whatever is added later included).
+TEXT_COLUMNS = [f.name for f in dataclasses.fields(Record) if f.type == "str" and f.name in COLUMNS]
 
 
 def read_report(path: str | Path) -> pd.DataFrame:
