@@ -163,3 +163,12 @@ def test_the_metadata_names_the_campaign_and_the_shard(runs) -> None:
     metadata = read_metadata(runs / "s2.csv")
     assert metadata.shard == (2, 2) and metadata.finished
     assert metadata.campaign.seed == 5 and metadata.rows == len(read_report(runs / "s2.csv"))
+
+
+@pytest.mark.parametrize(
+    ("shard", "message"), [("/dev/zero", "not a regular file"), ("missing.csv", "no such file")]
+)
+def test_a_shard_that_is_a_device_or_missing_is_one_line(shard, message, tmp_path, capsys) -> None:
+    path = shard if shard.startswith("/") else str(tmp_path / shard)
+    assert main(["merge", path, "--out", str(tmp_path / "m.csv")]) == 2
+    assert f"{path}: " in (err := one_line(capsys)) and message in err

@@ -115,7 +115,8 @@ def read_metadata(csv: str | Path) -> Metadata:
     """The metadata beside ``csv``; a ``UserError`` naming the file and the field when it is not valid."""
     path = metadata_path(csv)
     if not os.path.isfile(csv):
-        raise UserError(f"{csv}: cannot read (no such file)")
+        problem = "not a regular file" if os.path.exists(csv) else "cannot read (no such file)"
+        raise UserError(f"{csv}: {problem}")
     if not os.path.exists(path):
         raise UserError(f"{csv}: not a campaign CSV of python -m oracle report (no {path.name} beside it)")
     body = parse_json(read_text(path, 2**20), str(path))
