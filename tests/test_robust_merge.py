@@ -172,3 +172,15 @@ def test_a_shard_that_is_a_device_or_missing_is_one_line(shard, message, tmp_pat
     path = shard if shard.startswith("/") else str(tmp_path / shard)
     assert main(["merge", path, "--out", str(tmp_path / "m.csv")]) == 2
     assert f"{path}: " in (err := one_line(capsys)) and message in err
+
+
+def test_only_a_newline_ends_a_row() -> None:
+    from oracle.campaign.merge import _records
+
+    text = 'h\n1,"quoted\nnewline"\n2,form\x0cfeed and\u2028separator\n3,cut'
+    assert _records(text) == [
+        (1, "h\n"),
+        (2, '1,"quoted\nnewline"\n'),
+        (4, "2,form\x0cfeed and\u2028separator\n"),
+        (5, "3,cut"),
+    ]

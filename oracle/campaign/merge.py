@@ -54,7 +54,9 @@ def register(subparsers: Any, name: str) -> None:
 def _records(text: str) -> list[tuple[int, str]]:
     """The CSV's records, each with its first line number; a quoted field may hold a newline."""
     records, start, pending = [], 1, ""
-    for number, line in enumerate(text.splitlines(keepends=True), 1):
+    lines = [line + "\n" for line in text.split("\n")]  # only \n ends a row (not \f or \u2028)
+    lines[-1] = lines[-1][:-1]
+    for number, line in enumerate(filter(None, lines), 1):
         if not pending:
             start = number
         pending += line
