@@ -97,26 +97,33 @@ def check_memory(graph: Graph, limit: int, batch: int = 1) -> None:
         )
 
 
+def _fits(number: float, largest: float) -> bool:
+    """NaN and Infinity are taken as written; a finite number must be at most ``largest`` in size."""
+    if isinstance(number, float) and not math.isfinite(number):
+        return True
+    try:
+        return abs(float(number)) <= largest
+    except OverflowError:  # an int beyond every float
+        return False
+
+
 def _check_numbers(where: str, value: Any, dtype: str) -> None:
     """``GraphError`` unless ``value`` is a number or nested lists of numbers that fit ``dtype``."""
     largest = float(np.finfo(dtype).max)
     stack = [value]
-    while stack:
+    while stack:  # no recursion: the depth is the JSON parser's to limit
         item = stack.pop()
         if isinstance(item, list | tuple):
             stack.extend(reversed(item))  # the first culprit is the one named
         elif isinstance(item, bool) or not isinstance(item, int | float):
             shown = json.dumps(item) if isinstance(item, str | bool) or item is None else type(item).__name__
             raise GraphError(f"{where}: {shown[:40]} is not a number (numbers or nested lists of numbers)")
-        elif not (isinstance(item, float) and not math.isfinite(item)):  # NaN, Infinity: as written
-            try:
-                fits = abs(float(item)) <= largest
-            except OverflowError:  # an int beyond every float
-                fits = False
-            if not fits:
-                digits = math.ceil(abs(int(item)).bit_length() * math.log10(2))
-                shown = f"{item:.3g}" if isinstance(item, float) else f"an integer of ~{digits} digits"
-                raise GraphError(f"{where}: {shown} does not fit {dtype} (largest {largest:.3g})")
+        elif not _fits(item, largest):
+            if isinstance(item, float):
+                shown = f"{item:.3g}"
+            else:
+                shown = f"an integer of ~{math.ceil(abs(item).bit_length() * math.log10(2))} digits"
+            raise GraphError(f"{where}: {shown} does not fit {dtype} (largest {largest:.3g})")
 
 
 def make_case(obj: Any, max_memory: int | None = None) -> Case:
