@@ -68,14 +68,16 @@ def judge_graph(
     from oracle.campaign.judge import judge  # imported in the worker: jax loads once per process
     from oracle.strategies import campaign_graph, campaign_inputs
 
-    graph = campaign_graph(campaign.seed, index, campaign.max_nodes)
+    graph = campaign_graph(campaign.seed, index, campaign.max_nodes, mode=campaign.mode)
     try:
         check_memory(check_graph(graph), max_memory, batch=campaign.inputs)
     except GraphError as exc:
         raise UserError(f"graph {index} of the campaign {exc}; or use fewer --inputs") from None
     cases = []
     for j in range(campaign.inputs):
-        values, cotangent = campaign_inputs(graph, campaign.seed, index, j, campaign.dtype, campaign.edge)
+        values, cotangent = campaign_inputs(
+            graph, campaign.seed, index, j, campaign.dtype, mode=campaign.mode
+        )
         cases.append(
             make_case({"graph": graph, "values": values, "cotangent": cotangent, "dtype": campaign.dtype})
         )
@@ -152,7 +154,9 @@ def register(subparsers: Any, name: str) -> None:
         help="gates per graph (12)",
     )
     parser.add_argument("--dtype", choices=DTYPES, default=defaults.dtype)
-    parser.add_argument("--edge", action="store_true", help="put inputs on kinks (ties, zeros) on purpose")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--edge", action="store_true", help="put inputs on kinks (ties, zeros) on purpose")
+    mode.add_argument("--wide", action="store_true", help="draw values from each gate's whole safe domain")
     cores = os.cpu_count() or 1
     parser.add_argument(
         "--workers",
@@ -211,7 +215,7 @@ def plan_workers(requested: int, graphs: int) -> int:
 def run_report(args: argparse.Namespace) -> int:
     from oracle.campaign.summary import write_summary
 
-    campaign = Campaign(args.graphs, args.inputs, args.seed, args.max_nodes, args.dtype, args.edge)
+    campaign = Campaign(args.graphs, args.inputs, args.seed, args.max_nodes, args.dtype, args.edge, args.wide)
     k, n = args.shard
     if n > campaign.graphs:
         raise UserError(

@@ -6,7 +6,7 @@ inputs on every machine. Beside every campaign CSV, ``report`` and ``merge`` wri
 
     {"format": "backprop-oracle campaign 1",
      "campaign": {"graphs": 1000, "inputs": 16, "seed": 0, "max_nodes": 12,
-                  "dtype": "float64", "edge": false},
+                  "dtype": "float64", "edge": false, "wide": false},
      "shard": "1/1", "finished": true, "rows": 28272, "sha256": "..."}
 
 ``finished`` is false from the start of a run until its last row is on disk (an interrupted
@@ -48,17 +48,23 @@ class Campaign:
     seed: int = 0
     max_nodes: int = 12
     dtype: str = "float64"
-    edge: bool = False
+    edge: bool = False  # inputs on kinks (ties, zeros) on purpose
+    wide: bool = False  # values from each gate's whole safe domain
+
+    @property
+    def mode(self) -> str:
+        """The value mode of ``oracle.strategies``: "default", "edge" or "wide"."""
+        return "wide" if self.wide else "edge" if self.edge else "default"
 
     def shard(self, k: int, n: int) -> range:
         """Graphs of the k-th of n disjoint slices (1-based), interleaved so slices cost about the same."""
         return range(k - 1, self.graphs, n)
 
     def describe(self) -> str:
-        edge = " --edge" if self.edge else ""
+        mode = " --edge" if self.edge else " --wide" if self.wide else ""
         return (
             f"--graphs {self.graphs} --inputs {self.inputs} --seed {self.seed} "
-            f"--max-nodes {self.max_nodes} --dtype {self.dtype}{edge}"
+            f"--max-nodes {self.max_nodes} --dtype {self.dtype}{mode}"
         )
 
     def option(self, name: str) -> str:
@@ -137,6 +143,8 @@ def read_metadata(csv: str | Path) -> Metadata:
             raise bad(f"campaign {name} {options[name]!r} is not a whole number from {low} to {high}")
     if options["dtype"] not in DTYPES or not isinstance(options["edge"], bool):
         raise bad("campaign dtype or edge")
+    if not isinstance(options["wide"], bool) or (options["wide"] and options["edge"]):
+        raise bad("campaign wide")
     shard = re.fullmatch(r"(\d{1,9})/(\d{1,9})", str(body["shard"]))
     if not isinstance(body["shard"], str) or not shard or not 1 <= int(shard[1]) <= int(shard[2]):
         raise bad(f"shard {body['shard']!r} is not K/N")
