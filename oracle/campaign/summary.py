@@ -31,6 +31,7 @@ from oracle.core.record import (
     NONFINITE_BOTH,
     STATUSES,
 )
+from oracle.core.table import grid
 
 WORST_COLUMNS = ["case_id", "input", "status", "rel_err", "ops", "replay"]
 FLOOR = 1e-20  # the plot's stand-in for an exact zero relative error
@@ -115,27 +116,6 @@ def summarize(frame: pd.DataFrame, *, seconds: float | None, options: str = "") 
     )
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _grid(header: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
-    """A table, numbers right-aligned: aligned plain text, or a Markdown table."""
-    if not rows:
-        return ["(none)"]
-    numeric = [all(_is_number(r[i]) for r in rows) for i in range(len(header))]
-    if markdown:
-        rule = ["---:" if n else "---" for n in numeric]
-        return ["| " + " | ".join(cells) + " |" for cells in [header, rule, *rows]]
-    widths = [max(len(x) for x in column) for column in zip(header, *rows, strict=True)]
-    fit = lambda x, w, n: x.rjust(w) if n else x.ljust(w)
-    return ["  ".join(map(fit, cells, widths, numeric)).rstrip() for cells in [header, *rows]]
-
-
 def _counts(table: pd.DataFrame, columns: list[str]) -> list[list[str]]:
     return [[str(key), *(str(v) for v in values)] for key, values in table[columns].iterrows()]
 
@@ -146,7 +126,7 @@ def _lines(summary: Summary, markdown: bool) -> list[str]:
 
     def section(title: str, header: list[str], rows: list[list[str]]) -> None:
         out.extend(["", f"## {title}", ""] if markdown else ["", title])
-        out.extend(_grid(header, rows, markdown))
+        out.extend(grid(header, rows, markdown))
 
     columns = [str(c) for c in summary.by_dtype.columns]  # the statuses, rows, non_match, failed
     op_columns = columns if markdown else ["rows", "non_match", "failed"]
