@@ -9,8 +9,10 @@ its status alone (``oracle.core.record.FAILING``). ``write_summary`` is what ``r
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -248,6 +250,25 @@ def write_summary(out: Path, options: str, seconds: float | None) -> int:
     summary = summarize(frame, seconds=seconds, options=options)
     print(summary_text(summary))
     markdown = write_markdown(summary, out.parent / "summary.md")
+    figures = write_figures(summary, out.parent / "summary.json")
     plot = plot_rel_error(frame, out.parent / "rel_error.png")
-    print(f"wrote {out}, {markdown}, {plot}")
+    print(f"wrote {out}, {markdown}, {figures}, {plot}")
     return len(summary.failing)
+
+
+def figures(summary: Summary) -> dict[str, Any]:
+    """The summary's numbers as data, for programs (benchmarks, dashboards) that read them."""
+    return {
+        "options": summary.options,
+        "seconds": summary.seconds,
+        "rows": summary.rows,
+        "cases": summary.cases,
+        "graphs": summary.graphs,
+        "failing": len(summary.failing),
+        "status": {str(k): int(v) for k, v in summary.status.items()},
+    }
+
+
+def write_figures(summary: Summary, path: Path) -> Path:
+    write_atomic(path, json.dumps(figures(summary), indent=2) + "\n")
+    return path
