@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from oracle.core.table import grid
+
 COLUMNS = ["benchmark", "variant", "size", "repeats", "median_s", "ratio", "note"]
 
 
@@ -147,10 +149,6 @@ def table(rows: Iterable[Row]) -> str:
         ]
         for r in rows
     ]
-    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header) - 1)]
-    lines = []
-    for line in [header, *body]:
-        cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
-        lines.append("  ".join([*cells, line[-1]]).rstrip())
+    lines = grid(header, body)
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)

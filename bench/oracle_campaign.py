@@ -19,9 +19,9 @@ in turn with the warm pair.
 
 from __future__ import annotations
 
+import json
 import math
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parent.parent  # the repository: ``python -m ben
 GRAPHS, QUICK_GRAPHS = 1000, 100
 INPUTS = 16
 SEED = 0
-THROUGHPUT = re.compile(r"Throughput: (\d+) comparisons, (\d+) cases in ([\d.]+) s")
 
 
 class Run:
@@ -61,9 +60,8 @@ def campaign(graphs: int, cache: Path, out: Path, workers: int = 1) -> Run:
     seconds, done = timed(command, cache)
     if done.returncode not in (0, 1):  # 1: the campaign found a divergence, which is still a finished run
         raise RuntimeError(f"{' '.join(command)} exited with {done.returncode}:\n{done.stderr[-2000:]}")
-    found = THROUGHPUT.search(done.stdout)
-    rows, own = (int(found[1]), float(found[3])) if found else (0, math.nan)
-    return Run(seconds, rows, own)
+    figures = json.loads((out.parent / "summary.json").read_text())  # the campaign's numbers, as data
+    return Run(seconds, figures["rows"], figures["seconds"] or math.nan)
 
 
 def bare(graphs: int, cache: Path) -> Run:

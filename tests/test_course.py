@@ -138,7 +138,7 @@ def test_the_table_shows_every_target_and_its_problems(
     main(["check", str(SAMPLES / "kink_conventions.py"), "--target", "relu", "--seeds", "1", "--out", out])
     text = capsys.readouterr().out
     assert "relu (layer, JAX relu): 4 cases, 4 records: 2 match, 2 kink" in text
-    assert "input  seed  shape      status  student" in text
+    assert "input  seed  shape      status    student" in text
     assert text.count("\nx  ") == 2  # only the kinks; -v shows every record
     main(
         [
@@ -423,7 +423,7 @@ def test_the_pytest_api_fails_with_a_readable_diff(samples: dict[str, ModuleType
         course.assert_gate_correct(samples["buggy"].MultiplyGate, seeds=1)
     message = str(info.value)
     assert message.startswith("4 of 4 gradient checks failed (MultiplyGate):")
-    assert "target        input  seed  shape   status    student" in message
+    assert "target        input  seed  shape   status      student        jax" in message
     assert "gradients swapped?" in message
     assert "reproduce: python -m oracle check" in message and "buggy.py --target MultiplyGate" in message
 

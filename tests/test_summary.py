@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import struct
 from pathlib import Path
@@ -213,3 +214,14 @@ def test_empty_frame(tmp_path: Path) -> None:
     assert "Failing rows: 0 in 0 cases" in summary_text(s)
     assert "| error | 0 |" in write_markdown(s, tmp_path / "summary.md").read_text()
     assert png_size(plot_rel_error(frame, tmp_path / "empty.png"))[0] == 1080
+
+
+def test_the_summary_figures_are_data(frame: pd.DataFrame, tmp_path: Path) -> None:
+    from oracle.campaign.summary import figures, write_figures
+
+    summary = summarize(frame, seconds=2.0, options="--graphs 4")
+    data = json.loads(write_figures(summary, tmp_path / "summary.json").read_text())
+    assert data == figures(summary)
+    counts = (data["rows"], data["cases"], data["graphs"], data["failing"], data["seconds"])
+    assert counts == (7, 4, 4, 3, 2.0)
+    assert data["status"]["kink"] == 1 and sum(data["status"].values()) == 7

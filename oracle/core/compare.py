@@ -72,9 +72,10 @@ def compare(a: Any, b: Any, dtype: str, *, check_dtype: bool = False, scale: Any
     a64, b64 = a_arr.astype(np.float64), b_arr.astype(np.float64)
     if a64.size == 0:
         return Comparison(True, 0.0, 0.0, (), np.nan, np.nan)
-    diff = np.abs(a64 - b64)
-    magnitude = np.abs(a64) + np.abs(b64)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):  # inf - inf and overflow: non-finite values are judged below
+        diff = np.abs(a64 - b64)
+        magnitude = np.abs(a64) + np.abs(b64)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         rel = diff / np.maximum(1e-8, magnitude)
         # How far each element is beyond tolerance: the relative test or the absolute one, whichever passes.
         own = magnitude if scale is None else np.maximum(magnitude, np.abs(np.asarray(scale, np.float64)))

@@ -1,10 +1,35 @@
-"""Records as a table for people: one line per record, the status first."""
+"""Tables for people: ``grid`` is the one text-table printer (plain or Markdown) every command uses,
+``records_table`` the records as one line each, the status first."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from oracle.core.record import Record
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def grid(header: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool = False) -> list[str]:
+    """A table, numbers right-aligned: aligned plain text, or a Markdown table. A last column of
+    text runs on in plain text (a long detail does not widen the others)."""
+    if not rows:
+        return ["(none)"]
+    numeric = [all(_is_number(r[i]) for r in rows if r[i]) for i in range(len(header))]
+    if markdown:
+        rule = ["---:" if n else "---" for n in numeric]
+        return ["| " + " | ".join(cells) + " |" for cells in [header, rule, *rows]]
+    widths = [max(len(x) for x in column) for column in zip(header, *rows, strict=True)]
+    if not numeric[-1]:
+        widths[-1] = 0
+    fit = lambda x, w, n: x.rjust(w) if n else x.ljust(w)
+    return ["  ".join(map(fit, cells, widths, numeric)).rstrip() for cells in [header, *rows]]
 
 
 def _number(x: float | None) -> str:
@@ -31,8 +56,4 @@ def records_table(
         ]
         for r in records
     ]
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=True)]
-    widths[-1] = 0  # the detail is last and runs on
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
-    lines += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-    return "\n".join(lines)
+    return "\n".join(grid(header, rows))
