@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from oracle.cli import main
 from oracle.core.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from oracle.course import class_summary, grading
-from oracle.course.grading import CLASS_COLUMNS, read_class, whole_rows
+from oracle.course.grading import CLASS_COLUMNS, metadata_path, read_class
 
 SAMPLES = Path(__file__).parent / "course_samples"
 OPTIONS = ["--target", "affine,relu,tanh", "--seeds", "1", "--timeout", "5"]
@@ -150,14 +148,14 @@ def test_the_same_bytes_whatever_the_number_of_workers(
     assert again.read_bytes() == out.read_bytes()
 
 
-def test_shards_merge_into_the_bytes_of_the_whole_run(
-    klass: tuple[Path, int, pd.DataFrame], tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def shards(klass: tuple[Path, int, pd.DataFrame]) -> list[Path]:
+    """The class in two shards, each with its metadata."""
     out, _, _ = klass
     folder = out.parent.parent / "class"
-    shards = []
-    for k in (2, 1):  # the order of the shards does not matter
-        shard = tmp_path / f"shard{k}" / "check.csv"
+    found = []
+    for k in (1, 2):
+        shard = out.parent.parent / f"shard{k}" / "check.csv"
         run(
             [
                 "--submissions",
@@ -171,12 +169,55 @@ def test_shards_merge_into_the_bytes_of_the_whole_run(
                 str(shard),
             ]
         )
-        shards.append(str(shard))
-    assert set(read_class(shards[1]).submission) == {"alice.py", "carol"}  # 1/2: the 1st and 3rd
+        found.append(shard)
+    return found
+
+
+def test_shards_merge_into_the_bytes_of_the_whole_run(
+    klass: tuple[Path, int, pd.DataFrame], shards: list[Path], tmp_path: Path
+) -> None:
+    out, _, _ = klass
+    assert set(read_class(shards[0]).submission) == {"alice.py", "carol"}  # 1/2: the 1st and 3rd
+    assert '"shard": "2/2"' in metadata_path(shards[1]).read_text()
     merged = tmp_path / "merged" / "check.csv"
-    assert run(["--merge", *shards, "--out", str(merged)]) == 1
+    assert run(["--merge", str(shards[1]), str(shards[0]), "--out", str(merged)]) == 1  # in any order
     assert merged.read_bytes() == out.read_bytes()
+    assert metadata_path(merged).read_text() == metadata_path(out).read_text()
     assert (merged.parent / "class_summary.md").exists() and (merged.parent / "class_grid.png").exists()
+
+
+def _copy(shard: Path, folder: Path) -> Path:
+    folder.mkdir()
+    shutil.copy(shard, folder / "check.csv")
+    shutil.copy(metadata_path(shard), metadata_path(folder / "check.csv"))
+    return folder / "check.csv"
+
+
+def test_merge_takes_only_the_whole_finished_set_of_shards(
+    shards: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = ["--out", str(tmp_path / "merged.csv")]
+    first, second = str(shards[0]), str(shards[1])
+    edited = _copy(shards[1], tmp_path / "edited")
+    edited.write_text(edited.read_text().replace("match", "mismatch", 1))
+    unfinished = _copy(shards[1], tmp_path / "unfinished")
+    meta = metadata_path(unfinished)
+    meta.write_text(meta.read_text().replace('"finished": true', '"finished": false'))
+    other = _copy(shards[1], tmp_path / "other")
+    meta = metadata_path(other)
+    meta.write_text(meta.read_text().replace('"seeds": 1', '"seeds": 2'))
+    cases = [
+        ([first], "shard 2/2 is missing"),
+        ([first, first], "shard 1/2 again"),
+        ([first, str(edited)], "not the CSV its run wrote"),
+        ([first, str(unfinished)], "its run did not finish"),
+        ([first, str(other)], "a shard of another check"),
+    ]
+    for paths, says in cases:
+        assert run(["--merge", *paths, *out]) == EXIT_BAD_INPUT
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and says in err, (says, err)
+    assert run(["--merge", first, second, *out]) == 1
 
 
 def test_a_clean_class_exits_0(tmp_path: Path) -> None:
@@ -205,14 +246,14 @@ def test_an_interrupt_leaves_whole_rows_of_whole_submissions(
     klass: tuple[Path, int, pd.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out, _, frame = klass
-    real = grading._results
+    real = grading.results
 
     def one_then_ctrl_c(*args: object, **kwargs: object) -> Iterator[grading.SubmissionResult]:
         results = real(*args, **kwargs)  # type: ignore[arg-type]
         yield next(results)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(grading, "_results", one_then_ctrl_c)
+    monkeypatch.setattr(grading, "results", one_then_ctrl_c)
     cut = tmp_path / "cut.csv"
     folder = out.parent.parent / "class"
     code = main(["check", "--submissions", str(folder), *OPTIONS, "--workers", "1", "--out", str(cut)])
@@ -221,14 +262,7 @@ def test_an_interrupt_leaves_whole_rows_of_whole_submissions(
     assert set(written.submission) == {"alice.py"}
     assert cut.read_text().endswith("\n")
     assert len(written) == (frame.submission == "alice.py").sum()
-
-
-def test_ctrl_c_waits_for_the_rows_being_written() -> None:
-    done = []
-    with pytest.raises(KeyboardInterrupt), whole_rows():
-        os.kill(os.getpid(), signal.SIGINT)
-        done.append("the rows")
-    assert done == ["the rows"]
+    assert '"finished": false' in metadata_path(cut).read_text()  # a merge refuses it
 
 
 # -------------------------------------------------------------- bad input
@@ -247,15 +281,17 @@ def test_ctrl_c_waits_for_the_rows_being_written() -> None:
         ),
         (["{samples}/correct.py", "--target", ","], "--target ',': an empty target name"),
         (["{samples}/correct.py", "--target", "relu,,tanh"], "--target 'relu,,tanh': an empty target name"),
-        (["{samples}/correct.py", "--seeds", "100000000"], "argument --seeds: must be at most 1000"),
-        (["{samples}/correct.py", "--seeds", "1e8"], "argument --seeds: expected a whole number, got '1e8'"),
+        (["{samples}/correct.py", "--seeds", "100000000"], "argument --seeds: must be at most 1,000"),
+        (["{samples}/correct.py", "--seeds", "1e8"], "argument --seeds: must be at most 1,000, got 1e8"),
+        (["{samples}/correct.py", "--seeds", "2.5"], "argument --seeds: expected a whole number, got '2.5'"),
         (["{samples}/correct.py", "--timeout", "0"], "argument --timeout: must be more than 0"),
-        (["{samples}/correct.py", "--max-memory", "100"], "argument --max-memory: must be at least 1024"),
+        (["{samples}/correct.py", "--max-memory", "512M"], "argument --max-memory: must be at least 1G"),
+        (["{samples}/correct.py", "--max-memory", "lots"], "argument --max-memory: expected a size"),
         (["{samples}/correct.py", "{samples}/buggy.py", "--out", "{tmp}"], "is a directory"),
         (["--merge"], "--merge: name the class CSVs to join"),
         (["--merge", "{tmp}/notes.csv"], "notes.csv: not a class CSV"),
-        (["--merge", "{tmp}/missing.csv"], "missing.csv: cannot read"),
-        (["--merge", "{tmp}/shard.csv", "{tmp}/shard.csv"], "the shards overlap"),
+        (["--merge", "{tmp}/missing.csv"], "missing.csv: cannot read (no such file)"),
+        (["{samples}/correct.py", "{samples}/buggy.py", "--shard", "3/3"], "--shard 3/3: the class has 2"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -263,8 +299,6 @@ def test_bad_input_is_one_line_and_exit_2(
 ) -> None:
     (tmp_path / "empty").mkdir()
     (tmp_path / "notes.csv").write_text("a,b\n1,2\n")
-    row = ",".join(["x.py", "x.py", "", "relu"] + [""] * (len(CLASS_COLUMNS) - 4))
-    (tmp_path / "shard.csv").write_text(",".join(CLASS_COLUMNS) + "\n" + row + "\n")
     args = [a.format(tmp=tmp_path, samples=SAMPLES) for a in argv]
     if "--out" not in args:
         args += ["--out", str(tmp_path / "out" / "check.csv")]

@@ -152,7 +152,7 @@ def test_a_hanging_target_costs_one_timeout_row_and_the_check_goes_on(tmp_path: 
 
 
 def test_memory_beyond_the_limit_is_an_error_and_the_check_goes_on(tmp_path: Path) -> None:
-    code, frame = check(tmp_path / "c.csv", "hungry", "--max-memory", "1024", "--timeout", "120")
+    code, frame = check(tmp_path / "c.csv", "hungry", "--max-memory", "1G", "--timeout", "120")
     status = dict(frame.groupby("target").status.agg(lambda s: set(s)))
     assert code == 1
     assert status == {"relu": {ERROR}, "sigmoid": {ERROR}, "tanh": {MATCH}}

@@ -148,12 +148,12 @@ def check_module(
     dtype: str = "float64",
     isolate: bool | None = None,
     timeout: float = 10.0,
-    max_memory: int = 2048,
+    max_memory: str | int = "2G",
 ) -> list[Record]:
     """Records for every known target in a module (or a .py file); ``UserError`` if it has none.
 
     ``isolate`` (the default for a path) imports and runs the code in a worker process of
-    its own, with ``timeout`` seconds per target and ``max_memory`` MiB of address space:
+    its own, with ``timeout`` seconds per target and ``max_memory`` of address space (bytes, or "2G"):
     code that hangs, crashes or patches numpy cannot take the test run with it or change
     its verdict. A module object is checked in this process unless ``isolate=True``
     (then its file is imported again, in a worker).
@@ -176,8 +176,9 @@ def _check_isolated(
     seeds: int,
     dtype: str,
     timeout: float,
-    max_memory: int,
+    max_memory: str | int,
 ) -> list[Record]:
+    from oracle.core.options import memory_size
     from oracle.course.sessions import Options
     from oracle.course.submission import SubmissionCheck, make_submission
 
@@ -191,7 +192,8 @@ def _check_isolated(
             raise ValueError(f"module {module.__name__} has no file to import in a worker: isolate=False")
         module = file
     names = tuple(targets) if targets is not None else None
-    options = Options(seed, seeds, dtype, names, True, timeout, max_memory << 20)
+    limit = memory_size(max_memory) if isinstance(max_memory, str) else int(max_memory)
+    options = Options(seed, seeds, dtype, names, True, timeout, limit)
     check = SubmissionCheck(make_submission(Path(module), str(module), single=True), options)
     check.load()
     try:

@@ -20,13 +20,13 @@ import argparse
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from oracle.core.compare import DTYPES
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
-from oracle.core.options import shard, whole_number
+from oracle.core.options import MAX_SEED, memory_size, shard, whole_number
 from oracle.core.output import check_writable
 from oracle.core.record import MATCH, STATUSES, Record, to_frame
 from oracle.core.table import records_table
@@ -35,21 +35,17 @@ from oracle.course.sessions import Options
 from oracle.course.submission import SubmissionCheck, make_submission
 
 MAX_SEEDS = 1000  # 3 is the default; more than this is a typo (--seeds 1e8), not a check
-MAX_SEED = 2**32 - 1
-MIN_MEMORY = 1024  # MiB: a worker holds numpy and the registry before the student's code allocates anything
+MIN_MEMORY = (
+    2**30
+)  # a worker holds numpy and the registry (~450 MB of address space) before the student's code runs
 
 
-def bounded(minimum: int, maximum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number in [minimum, maximum], or a one-line complaint."""
-    parse = whole_number(minimum)
-
-    def bounded_parse(text: str) -> int:
-        value = parse(text)
-        if value > maximum:
-            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
-        return value
-
-    return bounded_parse
+def worker_memory(text: str) -> int:
+    """An argparse type: the address space of a worker, as ``2G`` or ``1536M`` (at least 1G)."""
+    value = memory_size(text)
+    if value < MIN_MEMORY:
+        raise argparse.ArgumentTypeError(f"must be at least 1G (a worker holds numpy and more), got {text!r}")
+    return value
 
 
 def seconds(text: str) -> float:
@@ -78,11 +74,11 @@ def register(subparsers: Any, name: str) -> None:
         "--target", action="append", metavar="NAME", help="check only NAME (repeatable, or NAME,NAME)"
     )
     parser.add_argument(
-        "--seed", type=bounded(0, MAX_SEED), default=0, help="first seed (default: %(default)s)"
+        "--seed", type=whole_number(0, MAX_SEED), default=0, help="first seed (default: %(default)s)"
     )
     parser.add_argument(
         "--seeds",
-        type=bounded(1, MAX_SEEDS),
+        type=whole_number(1, MAX_SEEDS),
         default=DEFAULT_SEEDS,
         help="how many seeds (default: %(default)s)",
     )
@@ -101,10 +97,10 @@ def register(subparsers: Any, name: str) -> None:
     )
     isolation.add_argument(
         "--max-memory",
-        type=whole_number(MIN_MEMORY),
-        default=2048,
-        metavar="MB",
-        help="address space per worker, in MiB (default: %(default)s)",
+        type=worker_memory,
+        default="2G",
+        metavar="SIZE",
+        help="address space per worker, e.g. 2G or 1536M (default: %(default)s)",
     )
     isolation.add_argument(
         "--no-isolate", action="store_true", help="run the student's code in this process (for debugging)"
@@ -141,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         names=target_names(args.target),
         isolate=not args.no_isolate,
         timeout=args.timeout,
-        max_memory=args.max_memory << 20,
+        max_memory=args.max_memory,
     )
     if len(args.paths) == 1 and not args.submissions and _one_file(Path(args.paths[0])):
         return run_file(args.paths[0], options, args.out, args.verbose)
@@ -215,20 +211,25 @@ def _outputs(out: Path) -> tuple[Path, Path]:
 
 
 def run_many(args: argparse.Namespace, options: Options) -> int:
-    from oracle.course.grading import discover, run_class, shard_of
+    from oracle.course.grading import check_outputs, discover, run_class, shard_of
     from oracle.course.targets import REFERENCES
 
     for name in options.names or ():
         if name not in REFERENCES:
             raise UserError(f"--target {name}: not a known name (known: {', '.join(REFERENCES)})")
-    out = check_writable(args.out)
-    entries = shard_of(discover(args.paths, args.submissions), args.shard)
+    out = check_outputs(args.out)
+    entries = discover(args.paths, args.submissions)
+    k, n = args.shard
+    if n > len(entries):
+        raise UserError(
+            f"--shard {k}/{n}: the class has {_many(len(entries), 'submission')}, so at most that many shards"
+        )
+    entries = shard_of(entries, args.shard)
     isolation = "isolated" if options.isolate else "in this process"
-    print(
-        f"checking {_many(len(entries), 'submission')} ({isolation}), {options.seeds} seeds, {options.dtype}"
-    )
+    seeds = _many(options.seeds, "seed")
+    print(f"checking {_many(len(entries), 'submission')} ({isolation}), {seeds}, {options.dtype}")
     start = time.perf_counter()
-    done = run_class(entries, options, out, args.workers)
+    done = run_class(entries, options, out, args.workers, args.shard)
     timing = f"{_many(len(done), 'submission')} in {done[-1] - start:.1f} s" if done else ""
     if len(done) > 1:  # the steady rate, without the start-up (JAX, the zygote, the judging processes)
         timing += f", {(done[-1] - done[0]) / (len(done) - 1):.3f} s each after the first"
@@ -236,11 +237,11 @@ def run_many(args: argparse.Namespace, options: Options) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    from oracle.course.grading import merge
+    from oracle.course.grading import check_outputs, merge
 
     if not args.paths:
         raise UserError("--merge: name the class CSVs to join")
-    out = check_writable(args.out)
+    out = check_outputs(args.out)
     rows = merge(args.paths, out)
     print(f"merged {rows} rows from {_many(len(args.paths), 'file')} into {out}")
     return summarize(out, "")

@@ -15,10 +15,12 @@ A cell's verdict follows from its rows' statuses, worst first:
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
 
+from oracle.core.output import write_atomic
 from oracle.core.record import ERROR, FAILING, KINK, TIMEOUT
 from oracle.course.targets import REFERENCES
 
@@ -135,8 +137,7 @@ def write_markdown(frame: pd.DataFrame, path: str | Path, options: str = "") -> 
             lines.append(f"| {row['submission']} | {target} | {row['status']} | {detail} | {replay} |")
         if len(bad) > LISTED:
             lines.append(f"\n... and {len(bad) - LISTED} more failing cells (the CSV has them all)")
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_atomic(path, "\n".join(lines) + "\n")
 
 
 def plot_grid(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -170,5 +171,6 @@ def plot_grid(frame: pd.DataFrame, path: str | Path) -> Path:
     axes.set_title(counts_line(frame), fontsize=10)
     handles = [Patch(color=COLORS[v], label=v) for v in VERDICTS]
     figure.legend(handles=handles, loc="outside lower center", ncols=len(VERDICTS), fontsize=8, frameon=False)
-    figure.savefig(path, dpi=110)
-    return path
+    image = io.BytesIO()
+    figure.savefig(image, format="png", dpi=110)
+    return write_atomic(path, image.getvalue())

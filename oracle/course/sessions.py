@@ -165,18 +165,19 @@ class Isolated:
         limit: float | None = None,
     ) -> tuple[dict[str, Any], list[np.ndarray]]:
         """An answer of the worker (started if needed) within ``seconds`` (of ``limit``), or ``Stopped``."""
-        deadline = time.monotonic() + seconds
-        worker = self._send(header, arrays, deadline, what)
+        worker, deadline = self._send(header, arrays, seconds, what)
         return self._answer(worker, deadline, what, seconds if limit is None else limit)
 
     def _send(
-        self, header: dict[str, Any], arrays: Sequence[np.ndarray], deadline: float, what: str
-    ) -> WorkerHandle:
+        self, header: dict[str, Any], arrays: Sequence[np.ndarray], seconds: float, what: str
+    ) -> tuple[WorkerHandle, float]:
+        """Send a request (to a worker started first if needed); the worker and the answer's deadline."""
         self._settle()
-        worker = self._worker(what)
+        worker = self._worker(what)  # a start or restart has time limits of its own
+        deadline = time.monotonic() + seconds
         with contextlib.suppress(Timeout, Gone):  # it does not even read: its answer will say why
             worker.send(header, arrays, deadline)
-        return worker
+        return worker, deadline
 
     def _answer(
         self, worker: WorkerHandle, deadline: float, what: str, limit: float
@@ -294,7 +295,7 @@ class Isolated:
                 "upstream": upstream is not None,
                 "settings": put_settings(settings, arrays),
             }
-            worker = self._send(header, arrays, time.monotonic() + budget[0], what)
+            worker, _ = self._send(header, arrays, budget[0], what)
 
             def resolve() -> Outcome:
                 self.pending = None
