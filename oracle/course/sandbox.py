@@ -77,12 +77,19 @@ def supported() -> bool:
 
 
 class Zygote:
-    """One zygote process, started on first use and again whenever it has died."""
+    """One zygote process, started on first use and again whenever it has died.
+
+    It keeps one worker forked ahead (``spare``): the next submission's worker is ready
+    (forked, its limits set) while the judge still works on this one.
+    """
 
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         self.control: socket.socket | None = None
         self.ready = False
+        self.buffer = b""  # what was read from the control channel past the last whole reply
+        self.forking: list[tuple[socket.socket, int]] = []  # forks asked for, not yet answered
+        self.spare: list[tuple[int, socket.socket, int]] = []  # (pid, socket, max_memory) forked ahead
         self.folder = tempfile.mkdtemp(prefix="oracle-zygote-")
         self.errors = os.path.join(self.folder, "stderr")
 
@@ -90,7 +97,7 @@ class Zygote:
         """Start the process (it imports the registry meanwhile); ``fork`` waits until it is ready."""
         if not supported():
             raise UserError("isolated checks need a POSIX system: use --no-isolate (isolate=False)")
-        if self.process is not None and self.process.poll() is None:
+        if self.alive():
             return
         self.close()
         ours, theirs = socket.socketpair()
@@ -109,7 +116,7 @@ class Zygote:
                 env=env,
             )
         theirs.close()
-        self.control, self.ready = ours, False
+        self.control, self.ready, self.buffer = ours, False, b""
 
     def wait_ready(self) -> None:
         """Start the zygote if needed and wait until it has imported the registry."""
@@ -126,18 +133,19 @@ class Zygote:
         self.ready = True
 
     def _answer(self, seconds: float) -> dict[str, Any]:
+        """The next reply on the control channel (one JSON line)."""
         assert self.control is not None
         self.control.settimeout(seconds)
-        data = b""
         try:
-            while not data.endswith(b"\n"):
+            while b"\n" not in self.buffer:
                 chunk = self.control.recv(4096)
                 if not chunk:
                     raise SandboxError(f"the zygote process ended{self._stderr()}")
-                data += chunk
+                self.buffer += chunk
         except TimeoutError:
             raise SandboxError(f"the zygote did not answer within {seconds:g} s") from None
-        message = json.loads(data)
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        message = json.loads(line)
         assert isinstance(message, dict)
         return message
 
@@ -149,21 +157,45 @@ class Zygote:
             lines = []
         return f": {lines[-1]}" if lines else ""
 
+    def _ask_fork(self, max_memory: int) -> None:
+        """Ask for a worker; its pid is read later (``_settle``), in the order asked."""
+        assert self.control is not None
+        ours, theirs = socket.socketpair()
+        request = json.dumps({"op": "fork", "max_memory": max_memory}).encode() + b"\n"
+        try:
+            socket.send_fds(self.control, [request], [theirs.fileno()])
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.forking.append((ours, max_memory))
+
+    def _settle(self) -> None:
+        """Read the answers to the forks asked for: they come before any other answer."""
+        while self.forking:
+            sock, max_memory = self.forking[0]
+            pid = int(self._answer(CONTROL)["pid"])
+            self.forking.pop(0)
+            self.spare.append((pid, sock, max_memory))
+
     def fork(self, max_memory: int) -> WorkerHandle:
-        """A new worker process, limited to ``max_memory`` bytes of address space."""
+        """A new worker process, limited to ``max_memory`` bytes of address space (forked ahead if it can)."""
         for attempt in (1, 2):  # a zygote that a submission killed is started again, once
             self.start()
             try:
                 self._wait_ready()
-                ours, theirs = socket.socketpair()
-                assert self.control is not None
-                request = json.dumps({"op": "fork", "max_memory": max_memory}).encode() + b"\n"
-                try:
-                    socket.send_fds(self.control, [request], [theirs.fileno()])
-                finally:
-                    theirs.close()
-                pid = int(self._answer(CONTROL)["pid"])
-                return WorkerHandle(self, pid, ours)
+                self._settle()
+                for pid, sock, memory in [s for s in self.spare if s[2] != max_memory]:
+                    self.spare.remove((pid, sock, memory))  # forked for other limits: not this one
+                    sock.close()
+                    self.end(pid, kill=True)
+                if not self.spare:
+                    self._ask_fork(max_memory)
+                    self._settle()
+                pid, sock, _ = self.spare.pop(0)
+                self._ask_fork(max_memory)  # the next one, forked while this one works
+                return WorkerHandle(self, pid, sock)
             except (SandboxError, OSError):
                 self.close()
                 if attempt == 2:
@@ -174,11 +206,14 @@ class Zygote:
         return self.process is not None and self.process.poll() is None
 
     def end(self, pid: int, kill: bool) -> str:
-        """Reap worker ``pid`` (killing its process group first if asked); how it ended."""
-        if self.control is None or self.process is None or self.process.poll() is not None:
+        """Stop worker ``pid``: told to exit (``kill`` False: reaped later) or killed, with how it ended."""
+        if self.control is None or not self.alive():
             return "killed with its zygote"
         try:
             self.control.sendall(json.dumps({"op": "end", "pid": pid, "kill": kill}).encode() + b"\n")
+            if not kill:
+                return "exited"  # no answer: it exits on its own
+            self._settle()
             return str(self._answer(CONTROL).get("status", "ended"))
         except (SandboxError, OSError):
             self.close()
@@ -191,6 +226,9 @@ class Zygote:
 
     def close(self) -> None:
         """End the zygote: told (its channel closes, it cleans up and exits), or killed after a second."""
+        for sock in [s for s, _ in self.forking] + [s for _, s, _ in self.spare]:
+            sock.close()  # a spare worker sees its channel close, and exits
+        self.forking, self.spare, self.buffer = [], [], b""
         if self.control is not None:
             self.control.close()
             self.control = None

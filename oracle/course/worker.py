@@ -85,9 +85,10 @@ def zygote(control_fd: int, judge_pid: int) -> None:
     folders: dict[int, str] = {}  # worker pid -> its folder
     released: set[int] = set()  # workers told to exit: reaped when they have, without waiting
     _reply(control, {"ready": os.getpid(), "oracle": os.path.dirname(os.path.dirname(__file__))})
+    requests = Requests(control)
     try:
         while True:
-            request, fds = _request(control)
+            request, fds = requests.next()
             for pid in [p for p in released if _reaped(p)]:
                 released.discard(pid)
                 shutil.rmtree(folders.pop(pid, ""), ignore_errors=True)
@@ -109,8 +110,7 @@ def zygote(control_fd: int, judge_pid: int) -> None:
                 folders[pid] = folder
                 _reply(control, {"pid": pid})
             elif request.get("op") == "end" and not request.get("kill"):
-                released.add(int(request["pid"]))  # it exits on its own: nothing to wait for
-                _reply(control, {"status": "exited"})
+                released.add(int(request["pid"]))  # it exits on its own: no answer, nothing to wait for
             elif request.get("op") == "end":
                 pid = int(request["pid"])
                 ended = _end(pid)
@@ -132,15 +132,24 @@ def _reaped(pid: int) -> bool:
         return True
 
 
-def _request(control: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
-    data, fds = b"", []
-    while not data.endswith(b"\n"):
-        chunk, new, _, _ = socket.recv_fds(control, 4096, 4)
-        fds += new
-        if not chunk:
-            return None, fds
-        data += chunk
-    return json.loads(data), fds
+class Requests:
+    """The judge's requests, one JSON line each; a fork's socket comes with its line (SCM_RIGHTS)."""
+
+    def __init__(self, control: socket.socket) -> None:
+        self.control, self.buffer, self.fds = control, b"", list[int]()
+
+    def next(self) -> tuple[dict[str, Any] | None, list[int]]:
+        """The next request and the descriptors that came with it; (None, []) when the judge is gone."""
+        while b"\n" not in self.buffer:
+            chunk, fds, _, _ = socket.recv_fds(self.control, 4096, 4)
+            self.fds += fds
+            if not chunk:
+                return None, []
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        request = json.loads(line)
+        mine = [self.fds.pop(0)] if request.get("op") == "fork" and self.fds else []
+        return request, mine
 
 
 def _reply(control: socket.socket, message: dict[str, Any]) -> None:
