@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 
 import nox
 
@@ -20,12 +22,19 @@ GRADCHECK = [
 ]
 
 
+# GitHub Actions workflows: this repository's CI and the one course staff copy into an assignment.
+WORKFLOWS = [".github/workflows/ci.yml", "templates/github-classroom.yml"]
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff: lint and formatting."""
-    session.install("ruff>=0.6")
+    """ruff: lint and formatting; the GitHub Actions workflows against GitHub's workflow schema."""
+    session.install("ruff>=0.6", "check-jsonschema>=0.28")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # The workflows cannot run here: check-jsonschema validates them against the workflow
+    # schema it ships (no network), catching misspelt keys, wrong types and bad structure.
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *WORKFLOWS)
 
 
 @nox.session
@@ -43,15 +52,58 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+def _gradcheck_name(dtype: str, edge: bool) -> str:
+    return f"{dtype}{'-edge' if edge else ''}"
+
+
 @nox.session
 def gradcheck(session: nox.Session) -> None:
-    """CI gradient verification: fixed-seed campaigns; fails on a mismatch, error or one-sided non-finite."""
+    """CI gradient verification: fixed-seed campaigns; fails on a mismatch, error or one-sided non-finite.
+
+    ``-- --shard K/N`` runs the K-th slice of each campaign (a CI matrix job): then every slice
+    runs, and ``gradcheck_merge``, which joins them, is the one that fails on a failing row.
+    """
     session.install("-e", ".")
+    codes = [0, 1] if "--shard" in session.posargs else [0]
     for dtype, edge, graphs in GRADCHECK:
-        name = f"{dtype}{'-edge' if edge else ''}"
+        name = _gradcheck_name(dtype, edge)
         options = ["--graphs", str(graphs), "--inputs", "8", "--seed", "2026", "--dtype", dtype]
         options += ["--edge"] * edge + ["--out", f"reports/gradcheck/{name}/divergence.csv"]
-        session.run("python", "-m", "oracle", "report", *options)
+        session.run("python", "-m", "oracle", "report", *options, *session.posargs, success_codes=codes)
+
+
+# Joins the merged campaigns' summaries (argv: their folders, each with the summary.md and
+# summary.json that merge wrote) into reports/gradcheck/summary.md; exits 1 when a row failed.
+GRADCHECK_SUMMARY = """
+import json, sys
+from pathlib import Path
+failing, parts = 0, []
+for folder in map(Path, sys.argv[1:]):
+    parts.append((folder / "summary.md").read_text())
+    failing += json.loads((folder / "summary.json").read_text())["failing"]
+Path("reports/gradcheck/summary.md").write_text("\\n".join(parts))
+sys.exit(1 if failing else 0)
+"""
+
+
+@nox.session
+def gradcheck_merge(session: nox.Session) -> None:
+    """CI: join the shards of ``gradcheck`` (``-- FOLDER``, a sub-folder per shard) in reports/gradcheck/."""
+    session.install("-e", ".")
+    shards = session.posargs[0] if session.posargs else "shards"
+    folders = []
+    for dtype, edge, _ in GRADCHECK:
+        name = _gradcheck_name(dtype, edge)
+        parts = sorted(glob.glob(f"{shards}/*/{name}/divergence.csv"))
+        if not parts:
+            session.error(f"no shards of {name} in {shards}/")
+        folder = f"reports/gradcheck/{name}"
+        out = f"{folder}/divergence.csv"
+        session.run("python", "-m", "oracle", "merge", *parts, "--out", out, success_codes=[0, 1])
+        for cases in glob.glob(f"{shards}/*/{name}/cases"):
+            shutil.copytree(cases, f"{folder}/cases", dirs_exist_ok=True)
+        folders.append(folder)
+    session.run("python", "-c", GRADCHECK_SUMMARY, *folders)
 
 
 @nox.session

@@ -18,8 +18,9 @@ import pandas as pd
 MATCH, MISMATCH, KINK = "match", "mismatch", "kink"
 NONFINITE, NONFINITE_BOTH = "nonfinite", "nonfinite_both"  # NaN or Inf on one side / on both sides
 FORWARD_MISMATCH, ERROR = "forward_mismatch", "error"
-STATUSES = (MATCH, MISMATCH, KINK, NONFINITE, NONFINITE_BOTH, FORWARD_MISMATCH, ERROR)
-FAILING = frozenset({MISMATCH, NONFINITE, FORWARD_MISMATCH, ERROR})
+TIMEOUT = "timeout"  # course checks in a worker process: the student's code did not answer in time
+STATUSES = (MATCH, MISMATCH, KINK, NONFINITE, NONFINITE_BOTH, FORWARD_MISMATCH, ERROR, TIMEOUT)
+FAILING = frozenset({MISMATCH, NONFINITE, FORWARD_MISMATCH, ERROR, TIMEOUT})
 
 
 @dataclass

@@ -16,7 +16,7 @@ From pytest::
 
     def test_layers():
         assert_layer_correct(affine_forward, affine_backward)  # name from the function: "affine"
-        assert_module_correct("layers.py")  # every known target in the file
+        assert_module_correct("layers.py")  # every known target in the file, in a worker process
 
 Each raises ``AssertionError`` with the table of failing records; ``check_*`` return the records.
 """
@@ -146,13 +146,60 @@ def check_module(
     seed: int = 0,
     seeds: int = DEFAULT_SEEDS,
     dtype: str = "float64",
+    isolate: bool | None = None,
+    timeout: float = 10.0,
+    max_memory: str | int = "2G",
 ) -> list[Record]:
-    """Records for every known target in a module (or a .py file); ``UserError`` if it has none."""
+    """Records for every known target in a module (or a .py file); ``UserError`` if it has none.
+
+    ``isolate`` (the default for a path) imports and runs the code in a worker process of
+    its own, with ``timeout`` seconds per target and ``max_memory`` of address space (bytes, or "2G"):
+    code that hangs, crashes or patches numpy cannot take the test run with it or change
+    its verdict. A module object is checked in this process unless ``isolate=True``
+    (then its file is imported again, in a worker).
+    """
+    if isolate is None:
+        isolate = not isinstance(module, ModuleType)
+    if isolate:
+        return _check_isolated(module, targets, seed, seeds, dtype, timeout, max_memory)
     path = ""
     if not isinstance(module, ModuleType):
         path, module = str(module), load_module(module)
     found = select_targets(module, targets, dtype, path)
     return [r for target in found for r in check_target(target, seed, seeds, dtype)]
+
+
+def _check_isolated(
+    module: ModuleType | str | Path,
+    targets: Sequence[str] | None,
+    seed: int,
+    seeds: int,
+    dtype: str,
+    timeout: float,
+    max_memory: str | int,
+) -> list[Record]:
+    from oracle.core.options import memory_size
+    from oracle.course.sessions import Options
+    from oracle.course.submission import SubmissionCheck, make_submission
+
+    if seed < 0 or seeds < 1:
+        raise ValueError(f"seed must be >= 0 and seeds >= 1, got seed={seed}, seeds={seeds}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+    if isinstance(module, ModuleType):
+        file = getattr(module, "__file__", None)
+        if not file:
+            raise ValueError(f"module {module.__name__} has no file to import in a worker: isolate=False")
+        module = file
+    names = tuple(targets) if targets is not None else None
+    limit = memory_size(max_memory) if isinstance(max_memory, str) else int(max_memory)
+    options = Options(seed, seeds, dtype, names, True, timeout, limit)
+    check = SubmissionCheck(make_submission(Path(module), str(module), single=True), options)
+    check.load()
+    try:
+        return [r for result in check.targets() for r in result.records]
+    finally:
+        check.close()
 
 
 def _assert_clean(records: Sequence[Record]) -> None:

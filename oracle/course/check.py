@@ -1,8 +1,24 @@
-"""``python -m oracle check PATH.py``: check every known target in a course file, one CSV of records."""
+"""``python -m oracle check PATH...``: check course code against JAX, one file or a whole class.
+
+One .py file (``check layers.py``): every known target in it, a line per target, one CSV
+of records (``target`` then the report's columns). Several paths, a submission folder, or
+``--submissions DIR`` (every folder or .py file in it is one student's work): the class
+CSV (``submission``, ``file``, ``autodiff`` first), a table submissions x targets,
+``class_summary.md`` and ``class_grid.png`` beside the CSV (``oracle.course.grading``).
+``--merge SHARD.csv...`` joins the class CSVs of ``--shard K/N`` runs.
+
+The submission's code runs in a worker process of its own (``oracle.course.sessions``),
+under a time limit per target and a memory limit: it cannot hang, crash or rewrite the
+checker, nor see the JAX reference. ``--no-isolate`` runs it in this process, as a
+debugger wants. Exit 0: every row clean; 1: a row failed (mismatch, error, timeout...);
+2: bad input. The checker exits 0 only after it has written its verdicts.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,31 +26,59 @@ from typing import Any
 
 from oracle.core.compare import DTYPES
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
-from oracle.core.options import whole_number
+from oracle.core.options import MAX_SEED, memory_size, shard, whole_number
 from oracle.core.output import check_writable
 from oracle.core.record import MATCH, STATUSES, Record, to_frame
 from oracle.core.table import records_table
-from oracle.course import DEFAULT_SEEDS, check_target
-from oracle.course.judge import cases_for
-from oracle.course.loading import load_module, select_targets
+from oracle.course import DEFAULT_SEEDS
+from oracle.course.sessions import Options
+from oracle.course.submission import SubmissionCheck, make_submission
+
+MAX_SEEDS = 1000  # 3 is the default; more than this is a typo (--seeds 1e8), not a check
+MIN_MEMORY = (
+    2**30
+)  # a worker holds numpy and the registry (~450 MB of address space) before the student's code runs
+
+
+def worker_memory(text: str) -> int:
+    """An argparse type: the address space of a worker, as ``2G`` or ``1536M`` (at least 1G)."""
+    value = memory_size(text)
+    if value < MIN_MEMORY:
+        raise argparse.ArgumentTypeError(f"must be at least 1G (a worker holds numpy and more), got {text!r}")
+    return value
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 3600 seconds, got {text}")
+    return value
 
 
 def register(subparsers: Any, name: str) -> None:
     parser = subparsers.add_parser(
         name,
-        help="check the gates, layers and losses in a course .py file",
-        description="Check every known gate, layer and loss in a .py file against JAX. "
-        "Exit 0: all correct; 1: a mismatch or error; 2: bad input.",
+        help="check the gates, layers and losses in course code: one file or a whole class",
+        description="Check every known gate, layer and loss in course code against JAX: one .py file, "
+        "or many submissions (files or folders). Exit 0: all correct; 1: a row failed; 2: bad input.",
     )
-    parser.add_argument("path", help="the .py file to check")
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="a .py file, a submission folder, or (--merge) class CSVs"
+    )
+    parser.add_argument("--submissions", metavar="DIR", help="a folder whose every folder or .py file is one")
     parser.add_argument("--out", default="reports/check.csv", help="CSV report (default: %(default)s)")
     parser.add_argument(
         "--target", action="append", metavar="NAME", help="check only NAME (repeatable, or NAME,NAME)"
     )
-    parser.add_argument("--seed", type=whole_number(0), default=0, help="first seed (default: %(default)s)")
+    parser.add_argument(
+        "--seed", type=whole_number(0, MAX_SEED), default=0, help="first seed (default: %(default)s)"
+    )
     parser.add_argument(
         "--seeds",
-        type=whole_number(1),
+        type=whole_number(1, MAX_SEEDS),
         default=DEFAULT_SEEDS,
         help="how many seeds (default: %(default)s)",
     )
@@ -44,7 +88,67 @@ def register(subparsers: Any, name: str) -> None:
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="show every record, not only the problems"
     )
+    isolation = parser.add_argument_group("isolation (the student's code runs in a worker process)")
+    isolation.add_argument(
+        "--timeout",
+        type=seconds,
+        default=10.0,
+        help="seconds per target (3 times that per file imported; default: 10)",
+    )
+    isolation.add_argument(
+        "--max-memory",
+        type=worker_memory,
+        default="2G",
+        metavar="SIZE",
+        help="address space per worker, e.g. 2G or 1536M (default: %(default)s)",
+    )
+    isolation.add_argument(
+        "--no-isolate", action="store_true", help="run the student's code in this process (for debugging)"
+    )
+    many = parser.add_argument_group("many submissions")
+    many.add_argument(
+        "--workers", type=whole_number(1), default=os.cpu_count() or 1, help="judging processes (all cores)"
+    )
+    many.add_argument("--shard", type=shard, default=(1, 1), metavar="K/N", help="check slice K of N")
+    many.add_argument("--merge", action="store_true", help="join the class CSVs named as PATHs into --out")
     parser.set_defaults(run=run)
+
+
+def target_names(options: Sequence[str] | None) -> tuple[str, ...] | None:
+    """``--target`` values (repeatable, or comma-separated); an empty name is the user's mistake."""
+    if not options:
+        return None
+    names = []
+    for option in options:
+        for name in option.split(","):
+            if not name.strip():
+                raise UserError(f"--target {option!r}: an empty target name")
+            names.append(name.strip())
+    return tuple(names)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.merge:
+        return run_merge(args)
+    options = Options(
+        seed=args.seed,
+        seeds=args.seeds,
+        dtype=args.dtype,
+        names=target_names(args.target),
+        isolate=not args.no_isolate,
+        timeout=args.timeout,
+        max_memory=args.max_memory,
+    )
+    if len(args.paths) == 1 and not args.submissions and _one_file(Path(args.paths[0])):
+        return run_file(args.paths[0], options, args.out, args.verbose)
+    return run_many(args, options)
+
+
+def _one_file(path: Path) -> bool:
+    return not path.is_dir() or path.suffix == ".py"
+
+
+# ---------------------------------------------------------------- one file
 
 
 def _counts(records: Sequence[Record]) -> str:
@@ -56,32 +160,102 @@ def _many(n: int, noun: str) -> str:
     return f"{n} {noun}" + "s" * (n != 1)
 
 
-def run(args: argparse.Namespace) -> int:
-    path = Path(args.path)
+def run_file(path_text: str, options: Options, out_text: str, verbose: bool) -> int:
+    path = Path(path_text)
     if not path.exists():
         raise UserError(f"{path}: no such file")
-    out = check_writable(args.out)
-    module = load_module(path)
-    names = [n for option in args.target for n in option.split(",") if n] if args.target else None
-    targets = select_targets(module, names, args.dtype, args.path)
-    last = args.seed + args.seeds - 1
-    seeds = f"seed {args.seed}" if args.seeds == 1 else f"seeds {args.seed}-{last}"
-    print(f"checking {path}: {_many(len(targets), 'target')}, {seeds}, {args.dtype}")
+    out = check_writable(out_text)
+    check = SubmissionCheck(make_submission(path, path_text, single=True), options)
+    found = check.load()
+    last = options.seed + options.seeds - 1
+    seeds = f"seed {options.seed}" if options.seeds == 1 else f"seeds {options.seed}-{last}"
+    print(f"checking {path}: {_many(len(found), 'target')}, {seeds}, {options.dtype}")
     records: list[Record] = []
     try:
-        for target in targets:
-            found = check_target(target, args.seed, args.seeds, args.dtype)
-            records += found
-            ref = target.ref
-            n_cases = 0 if target.problem else len(cases_for(ref, range(args.seeds), args.dtype))
-            jax_name = f", JAX {ref.op}" if ref.op else ""
-            counts = f"{_many(n_cases, 'case')}, {_many(len(found), 'record')}: {_counts(found)}"
-            print(f"{ref.name} ({ref.kind}{jax_name}): {counts}")
-            shown = found if args.verbose else [r for r in found if r.status != MATCH]
-            if shown:
-                print(records_table(shown, case=True, engine="student"))
+        for result in check.targets():
+            records += result.records
+            print_target(
+                result.found.name,
+                result.found.kind,
+                result.found.op,
+                result.found.problem,
+                result.records,
+                verbose,
+            )
     finally:  # the records computed so far reach the disk, whatever happens
+        check.close()
         to_frame(records, target=True).to_csv(out, index=False)
-    summary = f"{_many(len(targets), 'target')}, {_many(len(records), 'record')}: {_counts(records)}"
+    if check.autodiff:
+        print(f"note: the file imports {', '.join(check.autodiff)} (autodiff: a course-policy question)")
+    summary = f"{_many(len(found), 'target')}, {_many(len(records), 'record')}: {_counts(records)}"
     print(f"{summary}; wrote {out}")
     return EXIT_DIVERGENCE if any(r.failed for r in records) else EXIT_CLEAN
+
+
+def print_target(name: str, kind: str, op: str, problem: str, found: Sequence[Record], verbose: bool) -> None:
+    """One line per target, then its problems (every record with ``verbose``)."""
+    n_cases = 0 if problem else len({r.case_id for r in found})
+    jax_name = f", JAX {op}" if op else ""
+    counts = f"{_many(n_cases, 'case')}, {_many(len(found), 'record')}: {_counts(found)}"
+    print(f"{name} ({kind}{jax_name}): {counts}")
+    shown = found if verbose else [r for r in found if r.status != MATCH]
+    if shown:
+        print(records_table(shown, case=True, engine="student"))
+
+
+# ------------------------------------------------------- many submissions
+
+
+def _outputs(out: Path) -> tuple[Path, Path]:
+    return out.parent / "class_summary.md", out.parent / "class_grid.png"
+
+
+def run_many(args: argparse.Namespace, options: Options) -> int:
+    from oracle.course.grading import check_outputs, discover, run_class, shard_of
+    from oracle.course.targets import REFERENCES
+
+    for name in options.names or ():
+        if name not in REFERENCES:
+            raise UserError(f"--target {name}: not a known name (known: {', '.join(REFERENCES)})")
+    out = check_outputs(args.out)
+    entries = discover(args.paths, args.submissions)
+    k, n = args.shard
+    if n > len(entries):
+        raise UserError(
+            f"--shard {k}/{n}: the class has {_many(len(entries), 'submission')}, so at most that many shards"
+        )
+    entries = shard_of(entries, args.shard)
+    isolation = "isolated" if options.isolate else "in this process"
+    seeds = _many(options.seeds, "seed")
+    print(f"checking {_many(len(entries), 'submission')} ({isolation}), {seeds}, {options.dtype}")
+    start = time.perf_counter()
+    done = run_class(entries, options, out, args.workers, args.shard)
+    timing = f"{_many(len(done), 'submission')} in {done[-1] - start:.1f} s" if done else ""
+    if len(done) > 1:  # the steady rate, without the start-up (JAX, the zygote, the judging processes)
+        timing += f", {(done[-1] - done[0]) / (len(done) - 1):.3f} s each after the first"
+    return summarize(out, timing)
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from oracle.course.grading import check_outputs, merge
+
+    if not args.paths:
+        raise UserError("--merge: name the class CSVs to join")
+    out = check_outputs(args.out)
+    rows = merge(args.paths, out)
+    print(f"merged {rows} rows from {_many(len(args.paths), 'file')} into {out}")
+    return summarize(out, "")
+
+
+def summarize(out: Path, timing: str) -> int:
+    """The table, ``class_summary.md`` and ``class_grid.png`` of a class CSV; the exit code it calls for."""
+    from oracle.course import class_summary
+    from oracle.course.grading import read_class
+
+    frame = read_class(out)
+    markdown, picture = _outputs(out)
+    print(class_summary.summary_text(frame))
+    class_summary.write_markdown(frame, markdown)
+    class_summary.plot_grid(frame, picture)
+    print(f"wrote {out}, {markdown}, {picture}" + (f" ({timing})" if timing else ""))
+    return EXIT_DIVERGENCE if class_summary.failing(frame) or frame.empty else EXIT_CLEAN

@@ -36,6 +36,22 @@ from oracle.course.refs import GATE, Reference, Shape
 
 MAX_KINK_PROBES = 64  # elements on a kink whose value is checked to be a subgradient
 
+# (reference, inputs, upstream, settings) -> the student's Outcome. ``in_process`` calls the
+# student's objects here; ``oracle.course.sandbox`` asks a worker process that holds them.
+Runner = Callable[[Reference, Sequence[np.ndarray], "np.ndarray | None", Mapping[str, Any]], Outcome]
+
+
+def in_process(impl: Sequence[Any]) -> Runner:
+    """Run the reference's call on the student's objects in this process."""
+
+    def runner(
+        ref: Reference, inputs: Sequence[np.ndarray], upstream: np.ndarray | None, settings: Mapping[str, Any]
+    ) -> Outcome:
+        assert ref.call is not None
+        return run(ref.call, ref.name, ref.inputs, impl, inputs, upstream, settings)
+
+    return runner
+
 
 @dataclass(frozen=True)
 class CourseCase:
@@ -162,7 +178,9 @@ def run_jax(
 class Judgement:
     """One case judged: the inputs, both sides' outcomes, and the records, one per input gradient."""
 
-    def __init__(self, case: CourseCase, impl: Sequence[Any], replay: str) -> None:
+    def __init__(
+        self, case: CourseCase, impl: Sequence[Any], replay: str, runner: Runner | None = None
+    ) -> None:
         self.case = case
         self.ref = ref = case.ref
         rng = case.rng()
@@ -176,8 +194,7 @@ class Judgement:
             self.jax = Outcome(error=f"the JAX reference for {ref.name} raised {describe_exception(exc)}")
             self.replay = replay
             return
-        assert ref.call is not None
-        self.student = run(ref.call, ref.name, ref.inputs, impl, self.inputs, self.upstream, settings)
+        self.student = (runner or in_process(impl))(ref, self.inputs, self.upstream, settings)
         if ref.adapt is not None and not (self.student.error or self.student.problem):
             settings = ref.adapt(settings, self.student, self.inputs)
         self.settings = settings
@@ -356,11 +373,16 @@ def _forward(fn: Callable[..., Any], aux: bool, settings: tuple[tuple[str, Any],
 
 
 def judge_target(
-    ref: Reference, impl: Sequence[Any], seeds: Sequence[int], dtype: str, replay: Callable[[int], str]
+    ref: Reference,
+    impl: Sequence[Any],
+    seeds: Sequence[int],
+    dtype: str,
+    replay: Callable[[int], str],
+    runner: Runner | None = None,
 ) -> list[Record]:
     """Records for every case of one target: one per input gradient per case."""
     return [
         record
         for case in cases_for(ref, seeds, dtype)
-        for record in Judgement(case, impl, replay(case.seed)).records()
+        for record in Judgement(case, impl, replay(case.seed), runner).records()
     ]
