@@ -12,11 +12,10 @@ from oracle.core.compare import DTYPES
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
 from oracle.core.options import whole_number
 from oracle.core.output import check_writable
-from oracle.core.record import MATCH, STATUSES, Record, to_frame
-from oracle.core.table import records_table
+from oracle.core.record import STATUSES, Record, to_frame
 from oracle.course import DEFAULT_SEEDS, check_target
-from oracle.course.judge import cases_for
 from oracle.course.loading import load_module, select_targets
+from oracle.course.verdicts import target_summary
 
 
 def register(subparsers: Any, name: str) -> None:
@@ -72,14 +71,7 @@ def run(args: argparse.Namespace) -> int:
         for target in targets:
             found = check_target(target, args.seed, args.seeds, args.dtype)
             records += found
-            ref = target.ref
-            n_cases = 0 if target.problem else len(cases_for(ref, range(args.seeds), args.dtype))
-            jax_name = f", JAX {ref.op}" if ref.op else ""
-            counts = f"{_many(n_cases, 'case')}, {_many(len(found), 'record')}: {_counts(found)}"
-            print(f"{ref.name} ({ref.kind}{jax_name}): {counts}")
-            shown = found if args.verbose else [r for r in found if r.status != MATCH]
-            if shown:
-                print(records_table(shown, case=True, engine="student"))
+            print(target_summary(target, found, args.seeds, args.dtype, args.verbose))
     finally:  # the records computed so far reach the disk, whatever happens
         to_frame(records, target=True).to_csv(out, index=False)
     summary = f"{_many(len(targets), 'target')}, {_many(len(records), 'record')}: {_counts(records)}"
