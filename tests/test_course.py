@@ -29,7 +29,7 @@ from oracle.course.samplers import with_zeros
 from oracle.course.targets import REFERENCES, sequence
 
 SAMPLES = Path(__file__).parent / "course_samples"
-BASIC = BUILTIN - sequence.NAMES  # the lecture's targets, all in correct.py and buggy.py
+BASIC = BUILTIN - sequence.NAMES  # the lecture's targets, in correct.py and buggy.py
 
 
 def run_check(out: Path, sample: str | Path, *options: str) -> tuple[int, pd.DataFrame]:

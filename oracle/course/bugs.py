@@ -111,6 +111,11 @@ def _same(a: Any, b: Any, dtype: str) -> bool:
     return np.shape(a) == np.shape(b) and compare(a, b, dtype).ok
 
 
+def _main(result: Any) -> Any:
+    """A reference's output without its extras (``aux=True`` references return ``(out, extras)``)."""
+    return result[0] if isinstance(result, tuple) else result
+
+
 def gradient_bug(text: str, fn: Callable[..., Any], inputs: Sequence[str] | None = None) -> Bug:
     """The student's gradient is that of ``fn`` (the reference's signature) instead: for gradient rows.
 
@@ -125,7 +130,7 @@ def gradient_bug(text: str, fn: Callable[..., Any], inputs: Sequence[str] | None
             return ""
         args = [jnp.asarray(v) for v in s.inputs]
         rest = args[s.n_wrt :]
-        out, pullback = jax.vjp(lambda *w: fn(*w, *rest, **s.settings), *args[: s.n_wrt])
+        out, pullback = jax.vjp(lambda *w: _main(fn(*w, *rest, **s.settings)), *args[: s.n_wrt])
         cotangent = jnp.ones_like(out) if s.upstream is None else jnp.asarray(s.upstream)
         model = np.asarray(pullback(cotangent)[s.index])
         expected = np.asarray(s.jax.grads[s.name])
@@ -143,7 +148,7 @@ def output_bug(text: str, fn: Callable[..., Any]) -> Bug:
         out = s.out()
         if s.status != FORWARD_MISMATCH or out is None:
             return ""
-        model = np.asarray(fn(*s.inputs, **s.settings))
+        model = np.asarray(_main(fn(*s.inputs, **s.settings)))
         return text if _same(out, model, s.dtype) else ""
 
     return bug

@@ -16,6 +16,7 @@ from typing import Any
 from oracle.core.record import KINK, MATCH, STATUSES, Record
 from oracle.core.table import records_table
 from oracle.course.calls import FD_KINDS, NOT_IMPLEMENTED
+from oracle.course.conventions import CONVENTION
 
 
 def unfinished(record: Record) -> bool:
@@ -70,6 +71,11 @@ def target_summary(
             f"  {many(len(kinks), 'row')} differ from JAX only on {where}, where your value is another "
             "valid subgradient: not errors (-v shows them)"
         )
-    for warning, n in Counter(r.warning for r in records if r.warning).items():
-        lines.append(f"  warning ({n} of {many(len(records), 'row')}, not a failure): {warning}")
+    notes = Counter(part for r in records if r.warning for part in r.warning.split("; "))
+    for note, n in notes.items():
+        share = f"{n} of {many(len(records), 'row')}"
+        if note.startswith(CONVENTION):
+            lines.append(f"  {CONVENTION.rstrip(': ')} ({share}): {note.removeprefix(CONVENTION)}")
+        else:
+            lines.append(f"  warning ({share}, not a failure): {note}")
     return "\n".join(lines)
