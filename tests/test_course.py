@@ -26,10 +26,12 @@ from oracle.cli import main
 from oracle.core.record import COLUMNS, ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, NONFINITE
 from oracle.course.refs import BUILTIN, register_reference
 from oracle.course.samplers import with_zeros
-from oracle.course.targets import REFERENCES, sequence
+from oracle.course.targets import REFERENCES, classifiers, models, sequence
 
 SAMPLES = Path(__file__).parent / "course_samples"
-BASIC = BUILTIN - sequence.NAMES  # the lecture's targets, in correct.py and buggy.py
+BASIC = (
+    BUILTIN - sequence.NAMES - classifiers.NAMES - models.NAMES
+)  # the lecture's targets, in correct.py and buggy.py
 
 
 def run_check(out: Path, sample: str | Path, *options: str) -> tuple[int, pd.DataFrame]:

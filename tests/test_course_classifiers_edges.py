@@ -9,6 +9,7 @@ code does, stays finite in float64 and float32.
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,18 @@ def test_an_epsilon_inside_the_log_is_a_convention(eps: float) -> None:
 def test_an_epsilon_too_large_to_be_a_convention_is_a_wrong_loss() -> None:
     records = course.check_loss(_softmax(1e-3), "softmax_loss", seeds=1)
     assert FORWARD_MISMATCH in {r.status for r in records}
+
+
+def test_the_classifiers_take_the_epsilon_too() -> None:
+    def softmax_loss_vectorized(W: Any, X: Any, y: Any, reg: float) -> Any:
+        loss, dscores = _softmax(1e-8)(X.dot(W), y)
+        return loss + reg * np.sum(W * W), X.T.dot(dscores) + 2 * reg * W
+
+    module = ModuleType("student")
+    module.softmax_loss_vectorized = softmax_loss_vectorized  # type: ignore[attr-defined]
+    records = course.check_module(module, seeds=2)
+    assert {r.status for r in records} == {MATCH}
+    assert any("-log(p + 1e-08)" in r.warning for r in records)
 
 
 def test_a_non_finite_loss_still_has_its_gradient_compared_and_shown() -> None:

@@ -65,6 +65,9 @@ class Raised(Exception):
 
 
 NOT_IMPLEMENTED = "not implemented"  # how an Outcome.error for unfinished code starts
+# Target name -> whether it applies to the student's objects: a network class whose __init__ has
+# no normalization option has no batch-norm variant to check. Every other target applies.
+APPLIES: dict[str, Callable[[Sequence[Any]], bool]] = {}
 # Kinds of targets without a JAX reference, judged by finite differences of the student's own forward.
 FD_GATE, FD_LAYER = "fd gate", "fd layer"
 FD_KINDS = (FD_GATE, FD_LAYER)

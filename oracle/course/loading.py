@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from oracle.core.errors import UserError
-from oracle.course.calls import describe_exception
+from oracle.course.calls import APPLIES, describe_exception
 from oracle.course.refs import GATE, Reference, known_names
 from oracle.course.targets import REFERENCES
 
@@ -89,6 +89,9 @@ def find_targets(
             continue
         objects = [getattr(module, n, None) for n in ref.student_names]
         if all(o is None for o in objects):
+            continue
+        applies = APPLIES.get(ref.name)
+        if applies is not None and not _problem(ref, objects) and not applies(objects):
             continue
         targets.append(Target(ref, tuple(objects), cli_replay(path, ref.name, dtype), _problem(ref, objects)))
     return targets
