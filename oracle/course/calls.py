@@ -21,6 +21,7 @@ Two things every call notices on the way, without failing anything:
 
 from __future__ import annotations
 
+import copy as copying
 import os
 import sysconfig
 import traceback
@@ -69,8 +70,8 @@ NOT_IMPLEMENTED = "not implemented"  # how an Outcome.error for unfinished code 
 # no normalization option has no batch-norm variant to check. Every other target applies.
 APPLIES: dict[str, Callable[[Sequence[Any]], bool]] = {}
 # Kinds of targets without a JAX reference, judged by finite differences of the student's own forward.
-FD_GATE, FD_LAYER = "fd gate", "fd layer"
-FD_KINDS = (FD_GATE, FD_LAYER)
+FD_GATE, FD_LAYER, FD_MODEL = "fd gate", "fd layer", "fd model"
+FD_KINDS = (FD_GATE, FD_LAYER, FD_MODEL)
 
 
 class Unfinished(Exception):
@@ -254,7 +255,12 @@ def gate_call(gate_name: str) -> Call:
 
 
 def layer_call(
-    layer: str, *, param: str = "", outputs: int = 1, arguments: Sequence[int] | None = None
+    layer: str,
+    *,
+    param: str = "",
+    outputs: int = 1,
+    arguments: Sequence[int] | None = None,
+    extra_key: str = "",
 ) -> Call:
     """``NAME_forward(*inputs[, param]) -> (out, cache)``, ``NAME_backward(dout, cache)`` -> gradients.
 
@@ -265,6 +271,9 @@ def layer_call(
     along their last axis, and the upstream gradient is split the same way, in k equal
     parts. ``arguments`` orders the inputs as the student's forward takes them, when that
     differs from the reference's order (the reference lists the inputs with a gradient first).
+    With ``extra_key``, ``settings[extra_key]`` lists more arguments for the forward, after
+    the arrays (fresh copies each call): the ``conv_param`` and ``pool_param`` of a layer
+    the oracle has no reference for.
     """
 
     def call(
@@ -276,7 +285,7 @@ def layer_call(
     ) -> Outcome:
         forward, backward = impl
         stage = f"{layer}_forward"
-        extra = (dict(settings),) if param else ()
+        extra = (dict(settings),) if param else extra_arguments(settings, extra_key)
         given = dict(zip(names, inputs, strict=False))
         before = Watch()
         for name, value in given.items():
@@ -300,6 +309,13 @@ def layer_call(
         return Outcome(out, grads, problem=problem, warning=notes(forward_edits, edited(stage, after)))
 
     return call
+
+
+def extra_arguments(settings: Mapping[str, Any], key: str) -> tuple[Any, ...]:
+    """Fresh copies of the arguments listed in ``settings[key]`` (none without a key)."""
+    if not key:
+        return ()
+    return tuple(copying.deepcopy(value) for value in settings.get(key, ()))
 
 
 def tuples(result: Any, stage: str, n: int, expected: str) -> tuple[Any, ...]:

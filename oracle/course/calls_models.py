@@ -98,6 +98,45 @@ def supports(cls: Any, option: str) -> bool:
         return False
 
 
+class Net:
+    """A student's network object, built for the case's sizes; ``loss`` runs it on given parameters."""
+
+    def __init__(
+        self, name: str, cls: Any, names: Sequence[str], settings: Mapping[str, Any], options: Any
+    ) -> None:
+        kwargs = constructor_arguments(cls, settings, {**options, "reg": 0.0})
+        self.name, self.names = name, list(names)
+        self.net = step(f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})", cls, **kwargs)
+        self.takes_reg = supports(getattr(self.net, "loss", None), "reg")
+
+    def loss(self, stage: str, params: Sequence[Any], X: Any, labels: Any, reg: float) -> Any:
+        """``net.loss(X[, y])``, ``params`` (copies) in ``net.params``, reg set as its year takes it."""
+        table = getattr(self.net, "params", None)
+        if not isinstance(table, dict):
+            raise Problem(f"{self.name} has no params dict (found {type(table).__name__})")
+        missing = [k for k in self.names if k not in table]
+        if missing:
+            found = ", ".join(map(str, table)) or "none"
+            raise Problem(f"{self.name}.params has no {', '.join(missing)} (it has {found})")
+        for k, value in zip(self.names, params, strict=True):
+            table[k] = copy_for_student(value)
+        if not self.takes_reg:
+            self.net.reg = reg
+        if labels is None:
+            return step(stage, self.net.loss, copy_for_student(X))
+        kw = {"reg": reg} if self.takes_reg else {}
+        return step(stage, self.net.loss, copy_for_student(X), copy_for_student(labels), **kw)
+
+    def loss_and_grads(
+        self, params: Sequence[Any], X: Any, labels: Any, reg: float
+    ) -> tuple[Any, dict[str, Any]]:
+        stage = f"{self.name}.loss(X, y) at reg = {reg:g}"
+        value, grads = pair(self.loss(stage, params, X, labels, reg), stage, "(loss, grads)")
+        if not isinstance(grads, dict):
+            raise Problem(f"{stage} returned grads as {type(grads).__name__}, expected a dict")
+        return output(value, stage), {k: grads.get(k) for k in self.names}
+
+
 def net_call(name: str, options: Mapping[str, Any] | None = None) -> Call:
     """Build ``NAME`` for the weights' sizes, set its ``params``, run ``loss`` at 0, at reg, and for scores.
 
@@ -115,40 +154,12 @@ def net_call(name: str, options: Mapping[str, Any] | None = None) -> Call:
         upstream: Any,
         settings: Mapping[str, Any],
     ) -> Outcome:
-        params = dict(zip(names, inputs, strict=False))
-        X, y = inputs[len(names)], inputs[len(names) + 1]
-        reg = float(settings["reg"])
-        cls = impl[0]
-        kwargs = constructor_arguments(cls, settings, {**chosen, "reg": 0.0})
-        net = step(f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})", cls, **kwargs)
-        takes_reg = supports(getattr(net, "loss", None), "reg")
-
-        def loss(stage: str, reg_value: float, labels: Any) -> Any:
-            table = getattr(net, "params", None)
-            if not isinstance(table, dict):
-                raise Problem(f"{name} has no params dict (found {type(table).__name__})")
-            missing = [k for k in names if k not in table]
-            if missing:
-                found = ", ".join(map(str, table)) or "none"
-                raise Problem(f"{name}.params has no {', '.join(missing)} (it has {found})")
-            for k in names:
-                table[k] = copy_for_student(params[k])
-            if not takes_reg:
-                net.reg = reg_value
-            args = (
-                (copy_for_student(X),) if labels is None else (copy_for_student(X), copy_for_student(labels))
-            )
-            kw = {"reg": reg_value} if takes_reg and labels is not None else {}
-            return step(stage, net.loss, *args, **kw)
-
-        scores = output(loss(f"{name}.loss(X)", 0.0, None), f"{name}.loss(X)")
-        stage = f"{name}.loss(X, y) at reg = 0"
-        loss_zero = output(pair(loss(stage, 0.0, y), stage, "(loss, grads)")[0], stage)
-        stage = f"{name}.loss(X, y) at reg = {reg:g}"
-        value, grads = pair(loss(stage, reg, y), stage, "(loss, grads)")
-        if not isinstance(grads, dict):
-            raise Problem(f"{stage} returned grads as {type(grads).__name__}, expected a dict")
+        params, (X, y) = inputs[: len(names)], inputs[len(names) : len(names) + 2]
+        net = Net(name, impl[0], names, settings, chosen)
+        scores = output(net.loss(f"{name}.loss(X)", params, X, None, 0.0), f"{name}.loss(X)")
+        loss_zero, _ = net.loss_and_grads(params, X, y, 0.0)
+        value, grads = net.loss_and_grads(params, X, y, float(settings["reg"]))
         extras = {"scores": scores, "loss at reg 0": loss_zero}
-        return Outcome(output(value, stage), {k: grads.get(k) for k in names}, extras=extras)
+        return Outcome(value, grads, extras=extras)
 
     return call

@@ -14,9 +14,11 @@ from types import ModuleType
 from typing import Any
 
 from oracle.core.errors import UserError
-from oracle.course.calls import APPLIES, describe_exception
+from oracle.course.calls import APPLIES, NOT_IMPLEMENTED, describe_exception
 from oracle.course.refs import GATE, Reference, known_names
 from oracle.course.targets import REFERENCES
+from oracle.course.unfinished import template_reason
+from oracle.course.unknown import find_unknown
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,8 @@ def cli_replay(path: str, name: str, dtype: str) -> Callable[[int], str]:
 def find_targets(
     module: ModuleType, names: Sequence[str] | None = None, dtype: str = "float64", path: str = ""
 ) -> list[Target]:
-    """The known targets that ``module`` defines (only ``names``, if given), in the table's order.
+    """The targets that ``module`` defines (only ``names``, if given): the known ones in the table's
+    order, then the pairs and gate classes without a reference (``oracle.course.unknown``).
 
     ``path`` is the file as the user named it, for the replay commands.
     """
@@ -87,14 +90,32 @@ def find_targets(
     for ref in REFERENCES.values():
         if names is not None and ref.name not in names:
             continue
-        objects = [getattr(module, n, None) for n in ref.student_names]
+        objects = tuple(getattr(module, n, None) for n in ref.student_names)
         if all(o is None for o in objects):
             continue
         applies = APPLIES.get(ref.name)
         if applies is not None and not _problem(ref, objects) and not applies(objects):
             continue
-        targets.append(Target(ref, tuple(objects), cli_replay(path, ref.name, dtype), _problem(ref, objects)))
+        problem = _problem(ref, objects) or _unfinished(ref, objects)
+        targets.append(Target(ref, objects, cli_replay(path, ref.name, dtype), problem))
+    for ref, objects, problem in find_unknown(module, _known):
+        if names is None or ref.name in names:
+            problem = problem or _unfinished(ref, objects)
+            targets.append(Target(ref, objects, cli_replay(path, ref.name, dtype), problem))
     return targets
+
+
+def _known(name: str) -> bool:
+    """Whether ``name`` is a known target's, or one of the names its code defines."""
+    return name in REFERENCES or any(name in ref.student_names for ref in REFERENCES.values())
+
+
+def _unfinished(ref: Reference, objects: Sequence[Any]) -> str:
+    for name, obj in zip(ref.student_names, objects, strict=True):
+        reason = template_reason(name, obj)
+        if reason:
+            return f"{NOT_IMPLEMENTED}: {reason}"
+    return ""
 
 
 def select_targets(
@@ -102,10 +123,10 @@ def select_targets(
 ) -> list[Target]:
     """``find_targets``, but a ``UserError`` for an unknown name or when nothing is found."""
     where = path or getattr(module, "__file__", None) or module.__name__
-    for name in names or ():
-        if name not in REFERENCES:
-            raise UserError(f"--target {name}: not a known name (known: {', '.join(REFERENCES)})")
     found = find_targets(module, names, dtype, path)
+    for name in names or ():
+        if name not in REFERENCES and not any(t.ref.name == name for t in found):
+            raise UserError(f"--target {name}: not a known name (known: {', '.join(REFERENCES)})")
     if not found and names:
         wanted = ", ".join("/".join(REFERENCES[n].student_names) for n in names)
         raise UserError(f"{where}: defines no {wanted}")

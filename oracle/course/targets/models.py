@@ -27,7 +27,8 @@ import numpy as np
 
 from oracle.core.judgement import Outcome
 from oracle.course.bugs import declare_bugs, gradient_bug, output_bug
-from oracle.course.calls import APPLIES
+from oracle.course.calls import APPLIES, FD_MODEL
+from oracle.course.calls_fd import fd_net_call
 from oracle.course.calls_models import net_call, supports
 from oracle.course.conventions import epsilon_in_log, joined, regularization
 from oracle.course.refs import Reference, Shape, declare
@@ -184,6 +185,31 @@ _declare(
     "layernorm",
     {**_PLAIN, "normalization": "layernorm"},
 )
+
+
+def _dropout() -> None:
+    """With dropout: the mask is the student's (seeded), so the judge is finite differences of their loss."""
+    dims = [D, *HIDDEN, C]
+    names = [f"{p}{k}" for k in range(1, len(dims)) for p in ("W", "b")]
+    shapes = [(dims[k - 1], dims[k]) if p == "W" else (dims[k],) for k in range(1, len(dims)) for p in "Wb"]
+    options = {**_PLAIN, "dropout": 0.5, "dropout_keep_ratio": 0.5, "seed": 0}
+    settings = {"reg": REG, "D": D, "C": C, "H": HIDDEN[0], "hidden": HIDDEN, "names": tuple(names)}
+    reference = Reference(
+        "FullyConnectedNet+dropout", FD_MODEL, _no_reference, tuple(names), ((*shapes, (N, D), (N,)),),
+        _sampler(len(names)), call=fd_net_call("FullyConnectedNet", options), names=("FullyConnectedNet",),
+        settings=(settings,), upstream=False,
+    )  # fmt: skip
+    declare(reference)
+
+
+def _no_reference(*args: Any, **kwargs: Any) -> Any:
+    raise TypeError("no JAX reference: the dropout mask is the student's (oracle.course.fd_judge)")
+
+
+_dropout()
+APPLIES["FullyConnectedNet+dropout"] = lambda objects: any(
+    supports(objects[0], option) for option in ("dropout", "dropout_keep_ratio")
+)
 APPLIES["FullyConnectedNet+batchnorm"] = lambda objects: any(
     supports(objects[0], option) for option in ("normalization", "use_batchnorm")
 )
@@ -192,3 +218,4 @@ APPLIES["FullyConnectedNet+layernorm"] = lambda objects: supports(objects[0], "n
 NAMES = frozenset(
     ("TwoLayerNet", "FullyConnectedNet", "FullyConnectedNet+batchnorm", "FullyConnectedNet+layernorm")
 )
+NAMES |= {"FullyConnectedNet+dropout"}
