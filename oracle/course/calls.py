@@ -261,6 +261,7 @@ def layer_call(
     outputs: int = 1,
     arguments: Sequence[int] | None = None,
     extra_key: str = "",
+    functions: tuple[str, str] | None = None,
 ) -> Call:
     """``NAME_forward(*inputs[, param]) -> (out, cache)``, ``NAME_backward(dout, cache)`` -> gradients.
 
@@ -273,8 +274,10 @@ def layer_call(
     differs from the reference's order (the reference lists the inputs with a gradient first).
     With ``extra_key``, ``settings[extra_key]`` lists more arguments for the forward, after
     the arrays (fresh copies each call): the ``conv_param`` and ``pool_param`` of a layer
-    the oracle has no reference for.
+    the oracle has no reference for. ``functions`` names the two functions in messages
+    (default ``NAME_forward``, ``NAME_backward``; the course's ``conv_forward_naive``...).
     """
+    forward_name, backward_name = functions or (f"{layer}_forward", f"{layer}_backward")
 
     def call(
         names: Sequence[str],
@@ -284,7 +287,7 @@ def layer_call(
         settings: Mapping[str, Any],
     ) -> Outcome:
         forward, backward = impl
-        stage = f"{layer}_forward"
+        stage = forward_name
         extra = (dict(settings),) if param else extra_arguments(settings, extra_key)
         given = dict(zip(names, inputs, strict=False))
         before = Watch()
@@ -295,7 +298,7 @@ def layer_call(
         returned = tuples(step(stage, forward, *args, *extra), stage, outputs + 1, expected)
         outs, cache = [output(r, stage) for r in returned[:-1]], returned[-1]
         forward_edits = edited(stage, before)
-        stage = f"{layer}_backward"
+        stage = backward_name
         produced = {
             ("the output" if outputs == 1 else f"output {k + 1}"): r for k, r in enumerate(returned[:-1])
         }

@@ -127,11 +127,12 @@ def _probe(
     return Outcome(error=f"{name} accepts none of the inputs tried ({shown})")
 
 
-def fd_layer_call(layer: str) -> Call:
+def fd_layer_call(layer: str, functions: tuple[str, str] | None = None) -> Call:
     """A ``NAME_forward``/``NAME_backward`` pair: ``forward(*arrays, *params)`` -> ``(out, cache)``."""
+    functions = functions or (f"{layer}_forward", f"{layer}_backward")
 
     def forward(impl: Sequence[Any], settings: Mapping[str, Any]) -> Callable[[Sequence[Any]], Any]:
-        stage = f"{layer}_forward"
+        stage = functions[0]
 
         def evaluate(arrays: Sequence[Any]) -> Any:
             result = step(stage, impl[0], *arrays, *extra_arguments(settings, PARAMS))
@@ -139,7 +140,7 @@ def fd_layer_call(layer: str) -> Call:
 
         return evaluate
 
-    return _with_points(f"{layer}_forward", layer_call(layer, extra_key=PARAMS), forward)
+    return _with_points(functions[0], layer_call(layer, extra_key=PARAMS, functions=functions), forward)
 
 
 def fd_gate_call(gate: str) -> Call:

@@ -1,12 +1,8 @@
-"""Finding the student's code: importing a .py file and the known target names it defines."""
+"""Finding the student's code: importing a .py file, its known targets and those without a reference."""
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
-import re
 import shlex
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +10,8 @@ from types import ModuleType
 from typing import Any
 
 from oracle.core.errors import UserError
-from oracle.course.calls import APPLIES, NOT_IMPLEMENTED, describe_exception
+from oracle.course import importing
+from oracle.course.calls import APPLIES, NOT_IMPLEMENTED
 from oracle.course.refs import GATE, Reference, known_names
 from oracle.course.targets import REFERENCES
 from oracle.course.unfinished import template_reason
@@ -31,11 +28,12 @@ class Target:
     problem: str = ""  # the code is not checkable: a missing half, not a function
 
 
-_module_numbers = itertools.count()
-
-
 def load_module(path: str | Path) -> ModuleType:
-    """Import a student's .py file under a fresh module name; a ``UserError`` says why it cannot be."""
+    """Import a student's .py file as its assignment would (``oracle.course.importing``).
+
+    A ``UserError`` of one line says why it cannot be: no such file, not a .py file, a
+    syntax error, an exception at import, a module that is not installed.
+    """
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: no such file")
@@ -43,32 +41,7 @@ def load_module(path: str | Path) -> ModuleType:
         raise UserError(f"{path}: is a directory, not a .py file")
     if path.suffix != ".py":
         raise UserError(f"{path}: not a .py file")
-    stem = re.sub(r"\W", "_", path.stem)
-    name = f"_oracle_checked_{next(_module_numbers)}_{stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise UserError(f"{path}: cannot import")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    folder = str(path.resolve().parent)
-    sys.path.insert(0, folder)  # its sibling modules import as they would under ``python PATH``
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as exc:
-        sys.modules.pop(name, None)
-        same = exc.filename and Path(exc.filename).resolve() == path.resolve()
-        if same:
-            raise UserError(f"{path}:{exc.lineno}: cannot import: SyntaxError: {exc.msg}") from None
-        raise UserError(
-            f"{path}: cannot import: SyntaxError: {exc.msg} ({exc.filename}:{exc.lineno})"
-        ) from None
-    except (Exception, SystemExit) as exc:  # whatever the file does at import
-        sys.modules.pop(name, None)
-        raise UserError(f"{path}: cannot import: {describe_exception(exc)}") from None
-    finally:
-        if folder in sys.path:
-            sys.path.remove(folder)
-    return module
+    return importing.load(path)
 
 
 def cli_replay(path: str, name: str, dtype: str) -> Callable[[int], str]:

@@ -8,11 +8,12 @@ NotImplementedError``) where the student's code goes, and return the initial val
     pass
     return dx, dprev_h, dWx, dWh, db
 
-A function is unfinished when it has such a marker and everything it returns is a
-trivial initial value (None, a constant, ``np.zeros(...)``, ``{}``) that nothing in the
-function computes, updates or passes on. A finished function that kept its ``pass`` is
-not unfinished; neither is a function without a marker (one that forgets to return
-its result is a bug, reported as such). Code still raising ``NotImplementedError`` at run
+A function is unfinished when it has such a marker and returns something that is still
+its trivial initial value (None, a constant, ``np.zeros(...)``, ``{}``): nothing in the
+function computes, updates or passes it on (the template's ``cache = (x, w, b)`` may be
+filled; the ``out = None`` beside it says enough). A finished function that kept its
+``pass`` is not unfinished; neither is a function without a marker (one that forgets to
+return its result is a bug, reported as such). Code still raising ``NotImplementedError`` at run
 time, or returning None, is caught by the calls (``oracle.course.calls``).
 """
 
@@ -41,11 +42,14 @@ def template_reason(name: str, obj: Any, methods: tuple[str, ...] = ("forward", 
     if not marker:
         return ""
     returned = _returned(node)
-    if returned is None or not all(_untouched(node, n) for n in returned):
+    if returned is None:
         return ""
     if not returned:
         return f"{name} is still the assignment's template (it only {marker})"
-    names = ", ".join(returned)
+    untouched = [n for n in returned if _untouched(node, n)]
+    if not untouched:
+        return ""
+    names = ", ".join(untouched)
     return f"{name} is still the assignment's template (it {marker} and returns {names} as initialized)"
 
 
@@ -86,10 +90,11 @@ def _names_not_implemented(exc: ast.expr | None) -> bool:
 
 
 def _returned(node: ast.AST) -> list[str] | None:
-    """The names the function returns (in order, once each); None if it returns anything computed."""
+    """The names the function returns (in order, once each); None if it returns an expression it computes."""
     names: list[str] = []
-    for child in _own_nodes(node):
-        if not isinstance(child, ast.Return) or child.value is None:
+    returns = sorted((c for c in _own_nodes(node) if isinstance(c, ast.Return)), key=lambda c: c.lineno)
+    for child in returns:
+        if child.value is None:
             continue
         values = child.value.elts if isinstance(child.value, ast.Tuple) else [child.value]
         for value in values:

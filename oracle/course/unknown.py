@@ -1,6 +1,7 @@
 """Targets the oracle has no reference for, found in a student's module and declared for the fd judge.
 
-Any ``NAME_forward``/``NAME_backward`` pair and any class with ``forward`` and
+Any ``NAME_forward``/``NAME_backward`` pair (or the course's ``NAME_forward_naive`` and
+``NAME_backward_naive``: the target is then ``NAME_naive``) and any class with ``forward`` and
 ``backward`` methods that the module itself defines (not imports), whose name is public
 and not a known target's, gets a ``Reference`` of kind ``fd layer`` or ``fd gate``: no
 JAX function, its backward judged by finite differences of its own forward
@@ -99,11 +100,19 @@ def find_unknown(
         if inspect.isclass(obj):
             if callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backward", None)):
                 found.append(_gate(name, obj))
-        elif name.endswith("_forward"):
-            base = name.removesuffix("_forward")
-            backward = space.get(f"{base}_backward")
-            if backward is not None and callable(backward) and _own(module, backward) and not known(base):
-                found.append(_layer(base, obj, backward))
+        elif "_forward" in name:
+            # NAME_forward with NAME_backward, or the course's NAME_forward_naive with NAME_backward_naive
+            head, _, tail = name.rpartition("_forward")
+            backward = space.get(f"{head}_backward{tail}")
+            base = head + tail
+            if (
+                head
+                and backward is not None
+                and callable(backward)
+                and _own(module, backward)
+                and not known(base)
+            ):
+                found.append(_layer(base, obj, backward, (name, f"{head}_backward{tail}")))
     return found
 
 
@@ -119,11 +128,12 @@ def _gate(name: str, cls: Any) -> tuple[Reference, tuple[Any, ...], str]:
     return ref, (cls,), problem or ("" if inputs else f"{name}.forward takes no inputs")
 
 
-def _layer(name: str, forward: Any, backward: Any) -> tuple[Reference, tuple[Any, ...], str]:
+def _layer(
+    name: str, forward: Any, backward: Any, names: tuple[str, str]
+) -> tuple[Reference, tuple[Any, ...], str]:
     read = arguments(forward)
-    names = (f"{name}_forward", f"{name}_backward")
     if read is None or not read[0]:
-        problem = f"cannot tell which arguments of {name}_forward are arrays (register a reference for it)"
+        problem = f"cannot tell which arguments of {names[0]} are arrays (register a reference for it)"
         ref = Reference(
             name, FD_LAYER, _no_reference, ("x",), (((3, 4),),), normal, call=fd_layer_call(name), names=names
         )
@@ -131,7 +141,7 @@ def _layer(name: str, forward: Any, backward: Any) -> tuple[Reference, tuple[Any
     arrays, dicts = read
     ref = Reference(
         name, FD_LAYER, _no_reference, tuple(arrays), layouts(len(arrays)), normal,
-        call=fd_layer_call(name), names=names, settings=({PARAMS: dicts},),
+        call=fd_layer_call(name, names), names=names, settings=({PARAMS: dicts},),
     )  # fmt: skip
     return ref, (forward, backward), ""
 
