@@ -135,7 +135,8 @@ def test_the_vocabulary_is_the_gate_table_simplest_first():
     assert sorted(S.OPS) == sorted(GATES)
     assert len(set(S.OPS)) == len(S.OPS)
     assert S.OPS[:3] == ("add", "mul", "sub")
-    assert set(S.OPS[-3:]) == {"matmul", "svm_loss", "softmax_loss"}
+    assert set(S.OPS[-7:-4]) == {"matmul", "svm_loss", "softmax_loss"}
+    assert S.OPS[-4:] == ("embedding", "slice", "concat", "temporal_softmax_loss")  # reference.sequence
     assert set(S.SCALAR_OPS) <= set(S.OPS) and not S.NOT_SCALAR & set(S.SCALAR_OPS)
     assert S.GUARD_OPS.issubset(S.OPS)
 
@@ -380,9 +381,15 @@ def test_wide_cases_are_certified_finite_safe_and_never_on_a_kink(dtype):
 
 def test_wide_values_reach_every_gates_whole_safe_domain():
     """Measured over these 300 graphs x 2 input sets (the bounds below are about half of it):
-    inputs below 1e-2 33%, above 10 16%; exp arguments below -20 13%, below -6.9 32% (exp
-    under 1e-3), above 5 9%; tanh and sigmoid beyond +-10 25% and 18%; log arguments below
-    1e-4 23%, above 1e3 5%; divisors below 1e-4 16%."""
+    inputs below 1e-2 33%, above 10 16%; exp arguments below -20 3%, below -6.9 23% (exp
+    under 1e-3), above 5 6%; tanh and sigmoid beyond +-10 10% and 16%; log arguments below
+    1e-4 9%, above 1e3 9%; divisors below 1e-4 12%.
+
+    These fractions swing with the seed and the vocabulary: when reference.sequence's four
+    ops joined it, exp < -20, tanh > 10 and log < 1e-4 fell at this seed from 13%, 15% and
+    12% (and their bounds with them); over seeds 1-10 they span 6-12%, 7-29% and 2-22%, as
+    they did before (seed 3 had exp < -20 at 4%). Default mode, at this seed: exp < -20 and
+    log < 1e-4 0%, tanh > 10 3%."""
     seen: collections.Counter[str] = collections.Counter()
     total: collections.Counter[str] = collections.Counter()
     for i, graph in enumerate(wide_campaign()):
@@ -413,12 +420,12 @@ def test_wide_values_reach_every_gates_whole_safe_domain():
     minimum = {
         "input < 1e-2": 0.15,
         "input > 10": 0.08,
-        "exp < -20": 0.06,
+        "exp < -20": 0.015,
         "exp < -6.9": 0.15,
         "exp > 5": 0.04,
-        "tanh > 10": 0.12,
+        "tanh > 10": 0.05,
         "sigmoid > 10": 0.09,
-        "log < 1e-4": 0.1,
+        "log < 1e-4": 0.045,
         "log > 1e3": 0.02,
         "divisor < 1e-4": 0.07,
     }
