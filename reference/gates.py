@@ -216,6 +216,13 @@ def abs_(x: Array) -> tuple[Array, tuple[VJP, ...]]:
     return np.abs(x), (lambda g: g * np.sign(x),)
 
 
+@gate("leaky_relu", 1, same, alpha=Attr(NUMBER, default=0.01), kinks="gradient alpha at x == 0")
+def leaky_relu(x: Array, *, alpha: float) -> tuple[Array, tuple[VJP, ...]]:
+    """x where x > 0, else alpha * x; dx = g where x > 0, else alpha * g (alpha at 0, like relu's 0)."""
+    on = x > 0
+    return np.where(on, x, alpha * x).astype(x.dtype), (lambda g: np.where(on, g, alpha * g),)
+
+
 # ------------------------------------------------------------ with a constant
 
 

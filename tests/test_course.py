@@ -37,9 +37,8 @@ BASIC = (
 def run_check(out: Path, sample: str | Path, *options: str) -> tuple[int, pd.DataFrame]:
     path = sample if isinstance(sample, Path) else SAMPLES / f"{sample}.py"
     code = main(["check", str(path), "--out", str(out), *options])
-    frame = pd.read_csv(out, dtype={"input": str, "detail": str, "warning": str}).fillna(
-        {"detail": "", "input": "", "warning": ""}
-    )
+    text = {"input": str, "warning": str}
+    frame = pd.read_csv(out, dtype=text).fillna({"detail": "", "input": "", "warning": ""})
     return code, frame
 
 
@@ -111,9 +110,8 @@ def test_the_replay_command_reproduces_the_record(correct: tuple[int, pd.DataFra
     record = frame[(frame.status == KINK) & (frame.seed == 2)].iloc[0]
     argv = shlex.split(record.replay)[3:]  # after "python -m oracle"
     code = main([*argv, "--out", str(tmp_path / "replay.csv")])
-    again = pd.read_csv(tmp_path / "replay.csv", dtype={"input": str, "detail": str, "warning": str}).fillna(
-        {"detail": "", "warning": ""}
-    )
+    again = pd.read_csv(tmp_path / "replay.csv", dtype={"input": str, "warning": str})
+    again = again.fillna({"detail": "", "warning": ""})
     assert code == 0
     same = again[(again.case_id == record.case_id) & (again.input == record.input)]
     assert same.iloc[0].to_dict() == record.to_dict()

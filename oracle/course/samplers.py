@@ -1,4 +1,7 @@
-"""Samplers (how a course check draws its inputs) and kink masks shared by the built-in targets.
+"""Samplers (how a course check draws its inputs), and the built-in targets' kink masks.
+
+The masks are the op table's (``oracle.ops.kink_masks``): a kink is defined once, for
+campaigns and course checks alike.
 
 A sampler takes a generator and one shape per array and returns the arrays: float64
 values (cast to the check's dtype later) and integer labels. Edge samplers put inputs on
@@ -10,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+from oracle.ops import kink_masks
 
 Shape = tuple[int, ...]
 
@@ -83,19 +88,15 @@ def large_scores(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.n
 
 
 def at_zero(*values: np.ndarray) -> list[np.ndarray]:
-    return [v == 0 for v in values]
+    """Elements at 0: relu's and abs's kink, as the op table declares it."""
+    return [mask for v in values for mask in kink_masks("relu", v)]
 
 
 def at_ties(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
-    tie = x == y
-    return [tie, tie]
+    """Ties of the two inputs: maximum's kink, as the op table declares it."""
+    return list(kink_masks("maximum", x, y))
 
 
 def at_zero_margins(scores: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
-    """Margins of exactly 0, and the correct score of their rows (it collects every active margin)."""
-    rows, y = np.arange(scores.shape[0]), np.asarray(labels)
-    margins = scores - scores[rows, y][:, None] + 1.0
-    on = margins == 0
-    on[rows, y] = False
-    on[rows, y] = on.any(axis=1)
-    return [on]
+    """Hinge margins of exactly 0 and the correct scores of their rows: svm_loss's kink, from the op table."""
+    return list(kink_masks("svm_loss", scores, labels))

@@ -42,6 +42,7 @@ from oracle.ops.rules import (
 
 CONSTS = (1.0, 2.0, -1.0, 0.5, -0.5, 3.0, -2.0, 0.25)  # add_const / mul_const c, simplest first
 POWERS: tuple[float, ...] = (2, 3, -1, 0.5, 1.5, -0.5)  # pow_const p, simplest first
+LEAKS = (0.01, 0.1, 0.2)  # leaky_relu's alpha: positive, so it stays increasing (and tie-free)
 EXP_BOUND = 5.0  # exp arguments stay in [-5, 5]
 EXP_WIDE = (-80.0, 13.0)  # wide mode: from near float32 underflow (1.8e-35) to 4.4e5
 TANH_GENERIC = 3.0  # tanh of an argument within +-3 cannot saturate to a tie (float32 included)
@@ -156,6 +157,15 @@ one(
     kinks_at="x == 0",
 )
 one("abs", jnp.abs, unary(_abs_iv), UNIT, kinks=at_zero, kinks_at="x == 0")
+one(
+    "leaky_relu",
+    lambda x, alpha: jax.nn.leaky_relu(x, alpha),  # x >= 0 takes the identity: slope 1 at 0
+    unary(lambda lo, hi, alpha: (min(lo, alpha * lo), max(hi, alpha * hi))),
+    lambda lo, hi, alpha: max(1.0, abs(alpha)),
+    attrs=constant("alpha", LEAKS),
+    kinks=at_zero,
+    kinks_at="x == 0",
+)
 pair(
     "maximum",
     jnp.maximum,
