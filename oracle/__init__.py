@@ -7,20 +7,50 @@ float32 cases still run in float32 on both sides (JAX keeps the dtype of its inp
 It also turns on JAX's persistent compilation cache. Eager JAX compiles every primitive
 once per shape, and on random graphs those compilations, not the arithmetic, are most of
 a campaign's time; cached on disk, they are paid once per machine instead of once per
-process. ``BACKPROP_ORACLE_JAX_CACHE`` names another folder, or ``off``.
+process. ``BACKPROP_ORACLE_JAX_CACHE`` names another folder, or ``off``. A folder that
+cannot be used (a file, not writable) costs one line on stderr and the run goes on without
+the cache (its worker processes inherit ``off`` and say nothing).
+
+Run as ``python -m oracle``, importing JAX takes seconds: Ctrl-C or SIGTERM then is one
+line and exit 130 or 143, as later on, not a traceback (``oracle.core.errors``).
 """
 
 import os
+import sys
 from pathlib import Path
+
+from oracle.core.errors import exit_on_signals
+
+if "-m" in sys.orig_argv[:-1] and sys.orig_argv[sys.orig_argv.index("-m") + 1] == "oracle":
+    exit_on_signals()  # python -m oracle: Ctrl-C or SIGTERM while importing is one line, not a traceback
 
 import jax
 
 jax.config.update("jax_enable_x64", True)
 
+
+def _cache_problem(folder: Path) -> str:
+    """Why ``folder`` cannot hold JAX's cache, or '' if it can."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        return "not a folder"
+    except OSError as exc:
+        return f"cannot create it ({exc.strerror or exc})"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "not writable"
+    return ""
+
+
 _cache = os.environ.get("BACKPROP_ORACLE_JAX_CACHE") or str(
     Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "backprop-oracle" / "jax"
 )
 if _cache != "off":
-    jax.config.update("jax_compilation_cache_dir", _cache)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)  # every primitive counts
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    _problem = _cache_problem(Path(_cache))
+    if _problem:
+        print(f"oracle: JAX cache folder {_cache}: {_problem}; running without the cache", file=sys.stderr)
+        os.environ["BACKPROP_ORACLE_JAX_CACHE"] = "off"
+    else:
+        jax.config.update("jax_compilation_cache_dir", _cache)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)  # every primitive counts
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)

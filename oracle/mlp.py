@@ -11,14 +11,14 @@ losses and, for each hand-written side, how far its loss and gradients are from 
 from __future__ import annotations
 
 import argparse
+import io
 import math
-import os
 import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -28,6 +28,8 @@ from tqdm import tqdm
 
 from oracle.core.compare import relative_error
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
+from oracle.core.options import DEFAULT_MAX_MEMORY, MAX_SEED, memory_size, size_text, whole_number
+from oracle.core.output import RowFile, check_writable, write_atomic
 from reference import mlp as ref
 
 # The one tolerance, on ``deviation`` (max|a - b| / max(|a| + |b|), the relative error of a whole
@@ -49,6 +51,14 @@ from reference import mlp as ref
 # fraction.
 TOLERANCE = 1e-9
 FLUSH_EVERY = 100  # steps between CSV writes: rows already computed reach the disk
+# Every step's row stays in memory for the plot and the verdict (about 1 KB with pandas'
+# overhead), so the steps are bounded; the arrays are estimated by ``Config.memory``.
+MAX_STEPS = 10**6
+# Measured peaks (/usr/bin/time) of the three implementations side by side: 5 to 10 float64
+# copies of the data, weights and activations (numpy's, the engine's and JAX's own, the
+# gradients, the updated weights); 16 copies (128 bytes an element) bound them.
+BYTES_PER_ELEMENT = 128
+BYTES_PER_STEP = 1024
 NAMES = ("numpy", "engine", "jax")
 CHECKED = ("numpy", "engine")  # the hand-written sides; JAX is the judge
 COLUMNS = [
@@ -119,16 +129,33 @@ class Config:
     d_out: int = ref.D_OUT
     lr: float = ref.LEARNING_RATE
 
-    def check(self) -> None:
-        """Raise ``UserError`` naming the first bad value."""
+    def check(self, max_memory: int = DEFAULT_MAX_MEMORY) -> None:
+        """Raise ``UserError`` naming the first bad value, or the sizes when they need too much memory."""
         flags = {"steps": "--steps", "n": "--n", "d_in": "--d-in", "hidden": "--hidden", "d_out": "--d-out"}
         for field, flag in flags.items():
             if getattr(self, field) < 1:
                 raise UserError(f"{flag} must be at least 1, got {getattr(self, field)}")
-        if self.seed < 0:
-            raise UserError(f"--seed must be non-negative, got {self.seed}")
+        if self.steps > MAX_STEPS:
+            raise UserError(
+                f"--steps must be at most {MAX_STEPS:,} (every step's row is kept), got {self.steps}"
+            )
+        if not 0 <= self.seed <= MAX_SEED:
+            raise UserError(f"--seed must be from 0 to {MAX_SEED}, got {self.seed}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise UserError(f"--lr must be a positive number, got {self.lr}")
+        if self.memory > max_memory:
+            raise UserError(
+                f"--n {self.n} --d-in {self.d_in} --hidden {self.hidden} --d-out {self.d_out} "
+                f"--steps {self.steps} need an estimated {size_text(self.memory)} of memory: above the "
+                f"limit of {size_text(max_memory)} (--max-memory raises it)"
+            )
+
+    @property
+    def memory(self) -> int:
+        """Bytes the three implementations need side by side, beyond the JAX runtime (an upper estimate)."""
+        n, d_in, hidden, d_out = self.sizes
+        elements = n * d_in + d_in * hidden + hidden * d_out + n * hidden + n * d_out
+        return elements * BYTES_PER_ELEMENT + self.steps * BYTES_PER_STEP
 
     @property
     def sizes(self) -> tuple[int, int, int, int]:
@@ -251,23 +278,18 @@ def plot(frame: pd.DataFrame, path: Path) -> None:
         bottom.set_xlabel("step")
         bottom.legend(fontsize="small", ncol=3, loc="upper center")
         fig.tight_layout()
-        fig.savefig(path, dpi=100)
+        image = io.BytesIO()
+        fig.savefig(image, format="png", dpi=100)
         plt.close(fig)
+    write_atomic(path, image.getvalue())
 
 
-def open_outputs(out: Path) -> tuple[IO[str], Path]:
-    """Check that the plot beside the CSV can be written and open the CSV, before any training."""
+def check_outputs(out: Path) -> Path:
+    """Check the CSV and the plot beside it before any training; returns the plot's path."""
+    check_writable(out)
     plot_path = out.with_name(f"{out.stem}_loss.png")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot write --out {str(out)!r}: {exc.strerror or exc}") from None
-    if plot_path.is_dir() or not os.access(plot_path if plot_path.exists() else plot_path.parent, os.W_OK):
-        raise UserError(f"cannot write the plot {str(plot_path)!r} beside --out")
-    try:
-        return open(out, "w", newline=""), plot_path  # run closes it
-    except OSError as exc:
-        raise UserError(f"cannot write --out {str(out)!r}: {exc.strerror or exc}") from None
+    check_writable(plot_path, f"--out {out}: its plot")
+    return plot_path
 
 
 # ------------------------------------------------------------------- the command
@@ -280,12 +302,13 @@ def register(subparsers: Any, name: str) -> None:
         description="Train the lecture's two-layer network three times in lockstep: numpy with the "
         "hand-derived backward pass, the engine, and JAX (the judge). Exit 0 when they agree, 1 when not.",
     )
-    p.add_argument("--steps", type=int, default=ref.STEPS, help="training steps (default %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data and initial weights (default 0)")
-    p.add_argument("--n", type=int, default=ref.N, help="batch size N (default %(default)s)")
-    p.add_argument("--d-in", type=int, default=ref.D_IN, help="input size D_in (default %(default)s)")
-    p.add_argument("--hidden", type=int, default=ref.HIDDEN, help="hidden size H (default %(default)s)")
-    p.add_argument("--d-out", type=int, default=ref.D_OUT, help="output size D_out (default %(default)s)")
+    integer = whole_number(-MAX_SEED, MAX_SEED)  # the range of each is checked by Config.check
+    p.add_argument("--steps", type=integer, default=ref.STEPS, help="training steps (default %(default)s)")
+    p.add_argument("--seed", type=integer, default=0, help="seed of the data and initial weights (default 0)")
+    p.add_argument("--n", type=integer, default=ref.N, help="batch size N (default %(default)s)")
+    p.add_argument("--d-in", type=integer, default=ref.D_IN, help="input size D_in (default %(default)s)")
+    p.add_argument("--hidden", type=integer, default=ref.HIDDEN, help="hidden size H (default %(default)s)")
+    p.add_argument("--d-out", type=integer, default=ref.D_OUT, help="output size D_out (default %(default)s)")
     p.add_argument("--lr", type=float, default=ref.LEARNING_RATE, help="learning rate (default %(default)g)")
     p.add_argument(
         "--out",
@@ -293,28 +316,35 @@ def register(subparsers: Any, name: str) -> None:
         default=Path("reports/mlp.csv"),
         help="the CSV, one row per step (default %(default)s); the plot goes beside it as STEM_loss.png",
     )
+    p.add_argument(
+        "--max-memory",
+        type=memory_size,
+        default=DEFAULT_MAX_MEMORY,
+        metavar="SIZE",
+        help="refuse sizes estimated to need more (4G)",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     config = Config(args.steps, args.seed, args.n, args.d_in, args.hidden, args.d_out, args.lr)
-    config.check()
-    handle, plot_path = open_outputs(args.out)
+    config.check(args.max_memory)
+    plot_path = check_outputs(args.out)
     start = time.perf_counter()
     written: list[pd.DataFrame] = []  # rows already in the file
     pending: list[dict[str, float]] = []  # rows computed since the last write
 
-    def flush() -> None:
+    def flush(csv: RowFile) -> None:
         if not pending:
             return
-        written.append(pd.DataFrame(pending, columns=COLUMNS))
-        written[-1].to_csv(handle, header=False, index=False)
-        handle.flush()
+        frame = pd.DataFrame(pending, columns=COLUMNS)
+        csv.append(frame.to_csv(None, header=False, index=False, lineterminator="\n"))
+        written.append(frame)
         pending.clear()
 
     # A learning rate that blows the training up is reported below; numpy need not warn on the way.
-    with handle, np.errstate(all="ignore"):
-        pd.DataFrame(columns=COLUMNS).to_csv(handle, index=False)
+    with RowFile(args.out) as csv, np.errstate(all="ignore"):
+        csv.append(",".join(COLUMNS) + "\n")
         lockstep = Lockstep(config)
         try:
             for step in tqdm(range(config.steps), desc="mlp", unit="step", file=sys.stderr, disable=None):
@@ -322,9 +352,9 @@ def run(args: argparse.Namespace) -> int:
                 if not all(math.isfinite(pending[-1][f"loss_{name}"]) for name in NAMES):
                     break  # nothing left to compare
                 if len(pending) >= FLUSH_EVERY:
-                    flush()
+                    flush(csv)
         finally:
-            flush()  # on Ctrl-C too: every completed step reaches the disk
+            flush(csv)  # on Ctrl-C too: every completed step reaches the disk, whole
     frame = pd.concat(written, ignore_index=True)
     weights = lockstep.weight_deviations()
     plot(frame, plot_path)

@@ -16,6 +16,7 @@ from oracle_helpers import broken
 
 from oracle.campaign import run as campaign
 from oracle.campaign.run import CSV_COLUMNS, read_report
+from oracle.campaign.spec import metadata_path, read_metadata
 from oracle.cli import main
 from reference.gates import GATES
 
@@ -34,6 +35,8 @@ def test_a_small_campaign_writes_csv_summary_and_plot(tmp_path, capsys):
     assert list(frame.columns) == CSV_COLUMNS
     assert frame["graph"].nunique() == 6 and frame["input_set"].nunique() == 3
     assert set(frame["status"]) == {"match"}
+    for column in ("detail", "warning", "judge", "replay"):  # text stays text, empty is ""
+        assert frame[column].map(type).eq(str).all(), column
     assert (out.parent / "summary.md").read_text().count("|") > 10
     assert (out.parent / "rel_error.png").read_bytes().startswith(b"\x89PNG")
     printed = capsys.readouterr()
@@ -76,6 +79,9 @@ def test_shards_in_one_folder_merge_to_identical_bytes(tmp_path):
     merged = folder / "merged.csv"
     assert main(["merge", str(paths[1]), str(paths[0]), "--out", str(merged)]) == 0
     assert merged.read_bytes() == whole.read_bytes()
+    # the metadata too: the merge is the unsharded campaign, finished, with the same rows and hash
+    assert metadata_path(merged).read_bytes() == metadata_path(whole).read_bytes()
+    assert read_metadata(merged).finished and read_metadata(paths[0]).shard == (1, 2)
 
 
 def test_overlapping_shards_are_refused(tmp_path, capsys):
@@ -108,10 +114,10 @@ def test_a_planted_bug_makes_the_report_exit_1_and_print_replays(tmp_path, monke
 def test_an_interrupted_run_keeps_every_finished_graph(tmp_path, monkeypatch, capsys):
     real = campaign.judge_graph
 
-    def interrupted(c, index, cases_dir):
+    def interrupted(c, index, cases_dir, *rest):
         if index == 3:
             raise KeyboardInterrupt
-        return real(c, index, cases_dir)
+        return real(c, index, cases_dir, *rest)
 
     monkeypatch.setattr(campaign, "judge_graph", interrupted)
     code, out = report(tmp_path, "int", "--workers", "1")

@@ -1,77 +1,90 @@
-"""Divergence campaigns: ``python -m oracle report`` (the main job) and ``python -m oracle merge``.
+"""Divergence campaigns: ``python -m oracle report``, the main job.
 
 A campaign is G random graphs with K random input sets each, all drawn from one seed
-(``oracle.strategies``). Graph i is judged as one batch (one vmapped JAX call for its K
-input sets) and its rows are appended to the CSV at once, in graph order, whatever the
-number of worker processes: the same options give the same bytes, and an interrupted
-run leaves a valid CSV of every graph finished so far. Every case is also written to
-``cases/<case_id>.json`` beside the CSV, and its rows' ``replay`` column runs it again.
+(``oracle.strategies``, options in ``oracle.campaign.spec.Campaign``). Graph i is judged as
+one batch (one vmapped JAX call for its K input sets) and its rows are appended to the CSV
+at once, in graph order, whatever the number of worker processes: the same options give the
+same bytes. What a run promises:
+
+- every output path (the CSV, its metadata ``<csv>.json``, ``summary.md``, ``rel_error.png``,
+  the ``cases/`` folder) is checked before any work starts, and the CSV is locked: a second
+  run writing the same CSV stops at once with one line;
+- rows reach the disk graph by graph and whole: Ctrl-C, SIGTERM, a dead worker, a full disk
+  leave a valid CSV of every graph finished so far (and metadata saying it did not finish);
+- every case is written whole to ``cases/<case_id>.json`` beside the CSV, and its rows'
+  ``replay`` column (shell-quoted) runs it again;
+- a graph whose batch would need more memory than ``--max-memory`` is refused with one line.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import multiprocessing
 import os
-import signal
+import shlex
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from oracle.core.case import make_case
+from oracle.campaign import workers as pool
+from oracle.campaign.spec import (
+    MAX_GRAPHS,
+    MAX_INPUTS,
+    MAX_NODES,
+    Campaign,
+    Metadata,
+    metadata_path,
+    write_metadata,
+)
+from oracle.core.case import check_memory, make_case
 from oracle.core.compare import DTYPES
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
-from oracle.core.options import whole_number
-from oracle.core.output import check_writable
+from oracle.core.options import DEFAULT_MAX_MEMORY, memory_size, shard, whole_number
+from oracle.core.output import RowFile, check_folder, check_writable, write_atomic
 from oracle.core.record import COLUMNS, Record, to_frame
+from reference import GraphError, check_graph
 
 LOCATION = ["graph", "input_set"]  # where a row sits in its campaign: the CSV's first two columns
 CSV_COLUMNS = LOCATION + COLUMNS
+HEADER = ",".join(CSV_COLUMNS) + "\n"
+WORKERS_PER_CORE = 4  # more only costs memory: each worker holds its own JAX runtime (~250 MB)
 
 
-@dataclass(frozen=True)
-class Campaign:
-    graphs: int = 1000
-    inputs: int = 16
-    seed: int = 0
-    max_nodes: int = 12
-    dtype: str = "float64"
-    edge: bool = False
-
-    def shard(self, k: int, n: int) -> range:
-        """Graphs of the k-th of n disjoint slices (1-based), interleaved so slices cost about the same."""
-        return range(k - 1, self.graphs, n)
-
-    def describe(self) -> str:
-        edge = " --edge" if self.edge else ""
-        return (
-            f"--graphs {self.graphs} --inputs {self.inputs} --seed {self.seed} "
-            f"--max-nodes {self.max_nodes} --dtype {self.dtype}{edge}"
-        )
+def replay_command(path: Path) -> str:
+    return f"python -m oracle replay {shlex.quote(str(path))}"
 
 
-def judge_graph(campaign: Campaign, index: int, cases_dir: str) -> tuple[list[list[Record]], dict[str, str]]:
+def judge_graph(
+    campaign: Campaign, index: int, cases_dir: str, max_memory: int = DEFAULT_MAX_MEMORY
+) -> tuple[list[list[Record]], dict[str, str]]:
     """Records (one list per input set) and case files (id -> JSON text) of one graph of the campaign."""
     from oracle.campaign.judge import judge  # imported in the worker: jax loads once per process
     from oracle.strategies import campaign_graph, campaign_inputs
 
-    graph = campaign_graph(campaign.seed, index, campaign.max_nodes)
+    graph = campaign_graph(campaign.seed, index, campaign.max_nodes, mode=campaign.mode)
+    try:
+        check_memory(check_graph(graph), max_memory, batch=campaign.inputs)
+    except GraphError as exc:
+        raise UserError(f"graph {index} of the campaign {exc}; or use fewer --inputs") from None
     cases = []
     for j in range(campaign.inputs):
-        values, cotangent = campaign_inputs(graph, campaign.seed, index, j, campaign.dtype, campaign.edge)
+        values, cotangent = campaign_inputs(
+            graph, campaign.seed, index, j, campaign.dtype, mode=campaign.mode
+        )
         cases.append(
             make_case({"graph": graph, "values": values, "cotangent": cotangent, "dtype": campaign.dtype})
         )
-    replays = [f"python -m oracle replay {Path(cases_dir) / c.case_id}.json" for c in cases]
+    replays = [replay_command(Path(cases_dir) / f"{c.case_id}.json") for c in cases]
     files = {c.case_id: json.dumps(c.to_json()) for c in cases}
-    return judge(cases, [campaign.seed] * len(cases), replays), files
+    with np.errstate(all="ignore"):  # overflow and NaN become records, not warnings on stderr
+        return judge(cases, [campaign.seed] * len(cases), replays), files
 
 
 def rows_frame(index: int, records: list[list[Record]]) -> pd.DataFrame:
@@ -82,108 +95,148 @@ def rows_frame(index: int, records: list[list[Record]]) -> pd.DataFrame:
     return frame
 
 
-def _judge_task(task: tuple[Campaign, int, str]) -> tuple[list[list[Record]], dict[str, str]]:
+def _judge_task(task: tuple[Campaign, int, str, int]) -> tuple[list[list[Record]], dict[str, str]]:
     return judge_graph(*task)
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-
-
-def _results(campaign: Campaign, indices: Sequence[int], cases_dir: str, workers: int) -> Iterator[Any]:
-    tasks = [(campaign, i, cases_dir) for i in indices]
-    if workers == 1 or len(tasks) <= 1:
-        yield from map(_judge_task, tasks)
-        return
-    context = multiprocessing.get_context("spawn")  # jax is not fork-safe
-    with context.Pool(workers, initializer=_ignore_sigint) as pool:
-        yield from pool.imap(_judge_task, tasks, chunksize=2)
-
-
-def run_campaign(campaign: Campaign, out: Path, *, shard: tuple[int, int] = (1, 1), workers: int = 1) -> int:
-    """Run the campaign (or one shard of it), appending rows to ``out``; returns the number of rows."""
-    cases_dir = out.parent / "cases"
-    cases_dir.mkdir(parents=True, exist_ok=True)
+def run_campaign(
+    campaign: Campaign,
+    rows: RowFile,
+    *,
+    shard: tuple[int, int] = (1, 1),
+    workers: int = 1,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+) -> int:
+    """Run the campaign (or one shard of it), appending rows to ``rows``; returns the number of rows."""
+    cases_dir = rows.path.parent / "cases"
     indices = campaign.shard(*shard)
+    tasks = ((campaign, i, str(cases_dir), max_memory) for i in indices)
     written = 0
-    with out.open("w", newline="") as handle:
-        handle.write(",".join(CSV_COLUMNS) + "\n")
-        interval = 0.5 if sys.stderr.isatty() else 15  # a log file gets a line now and then, not a flood
-        bar = tqdm(total=len(indices), unit="graph", file=sys.stderr, desc="report", mininterval=interval)
-        try:
-            results = _results(campaign, indices, str(cases_dir), workers)
-            for index, (records, files) in zip(indices, results, strict=True):
-                for case_id, text in files.items():
-                    (cases_dir / f"{case_id}.json").write_text(text + "\n")
-                frame = rows_frame(index, records)
-                frame.to_csv(handle, header=False, index=False, lineterminator="\n")
-                handle.flush()
-                written += len(frame)
-                bar.update()
-        finally:
-            bar.close()
-            print(f"wrote {written} rows to {out}", file=sys.stderr)
+    interval = 0.5 if sys.stderr.isatty() else 15  # a log file gets a line now and then, not a flood
+    bar = tqdm(total=len(indices), unit="graph", file=sys.stderr, desc="report", mininterval=interval)
+    try:
+        results: Iterator[Any] = pool.ordered(
+            _judge_task, tasks, workers, describe=lambda task: f"graph {task[1]}"
+        )
+        for index, (records, files) in zip(indices, results, strict=True):
+            for case_id, text in files.items():  # first the cases, so that every row's replay runs
+                write_atomic(cases_dir / f"{case_id}.json", text + "\n")
+            frame = rows_frame(index, records)
+            rows.append(frame.to_csv(None, header=False, index=False, lineterminator="\n"))
+            written += len(frame)
+            bar.update()
+    finally:
+        bar.close()
+        print(f"wrote {written} rows to {rows.path}", file=sys.stderr)
     return written
 
 
-# ------------------------------------------------------------------ the commands
-
-
-def _shard(text: str) -> tuple[int, int]:
-    k, _, n = text.partition("/")
-    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
-        raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N (e.g. 2/4), got {text!r}")
-    return int(k), int(n)
+# ------------------------------------------------------------------ the command
 
 
 def register(subparsers: Any, name: str) -> None:
-    if name == "merge":
-        parser = subparsers.add_parser(name, help="combine shard CSVs into the unsharded campaign's CSV")
-        parser.add_argument("shards", nargs="+", help="the shard CSVs written by report --shard K/N")
-        parser.add_argument("--out", default="reports/divergence.csv", help="the merged CSV")
-        parser.set_defaults(run=run_merge)
-        return
     parser = subparsers.add_parser(name, help="run a divergence campaign and write the CSV report")
     defaults = Campaign()
     parser.add_argument(
-        "--graphs", type=whole_number(1), default=defaults.graphs, help="random graphs (default 1000)"
+        "--graphs", type=whole_number(1, MAX_GRAPHS), default=defaults.graphs, help="random graphs (1000)"
     )
     parser.add_argument(
-        "--inputs", type=whole_number(1), default=defaults.inputs, help="input sets per graph (16)"
+        "--inputs",
+        type=whole_number(1, MAX_INPUTS),
+        default=defaults.inputs,
+        help="input sets per graph (16)",
     )
     parser.add_argument("--seed", type=whole_number(0), default=defaults.seed, help="the campaign's seed (0)")
     parser.add_argument(
-        "--max-nodes", type=whole_number(1), default=defaults.max_nodes, help="gates per graph (12)"
+        "--max-nodes",
+        type=whole_number(1, MAX_NODES),
+        default=defaults.max_nodes,
+        help="gates per graph (12)",
     )
     parser.add_argument("--dtype", choices=DTYPES, default=defaults.dtype)
-    parser.add_argument("--edge", action="store_true", help="put inputs on kinks (ties, zeros) on purpose")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--edge", action="store_true", help="put inputs on kinks (ties, zeros) on purpose")
+    mode.add_argument("--wide", action="store_true", help="draw values from each gate's whole safe domain")
+    cores = os.cpu_count() or 1
     parser.add_argument(
-        "--workers", type=whole_number(1), default=os.cpu_count() or 1, help="processes (all cores)"
+        "--workers",
+        type=_workers,
+        default=cores,
+        help=f"processes (all {cores} cores; at most one per graph)",
     )
-    parser.add_argument("--shard", type=_shard, default=(1, 1), metavar="K/N", help="run slice K of N")
+    parser.add_argument("--shard", type=shard, default=(1, 1), metavar="K/N", help="run slice K of N")
+    parser.add_argument(
+        "--max-memory",
+        type=memory_size,
+        default=DEFAULT_MAX_MEMORY,
+        metavar="SIZE",
+        help="refuse a graph whose input sets would need more (4G)",
+    )
     parser.add_argument("--out", default="reports/divergence.csv", help="the CSV (reports/divergence.csv)")
     parser.set_defaults(run=run_report)
 
 
+def _workers(text: str) -> int:
+    cores = os.cpu_count() or 1
+    value = whole_number(1)(text)
+    if value > WORKERS_PER_CORE * cores:
+        raise argparse.ArgumentTypeError(
+            f"at most {WORKERS_PER_CORE * cores} ({WORKERS_PER_CORE} per core on these {cores} cores; "
+            f"each worker holds its own JAX runtime, ~250 MB), got {value}"
+        )
+    return value
+
+
+def check_outputs(out: str | Path) -> Path:
+    """Every path a campaign CSV brings with it, checked before any work: one line on the first problem."""
+    out = check_writable(out)
+    for path, what in (
+        (metadata_path(out), "its metadata"),
+        (out.parent / "summary.md", "its summary"),
+        (out.parent / "rel_error.png", "its plot"),
+    ):
+        check_writable(path, f"--out {out}: {what}")
+    return out
+
+
+def plan_workers(requested: int, graphs: int) -> int:
+    """At most one worker per graph; a note when more workers than cores were asked for."""
+    cores = os.cpu_count() or 1
+    workers = max(1, min(requested, graphs))
+    if workers > cores:
+        print(
+            f"python -m oracle report: note: {workers} workers on {cores} cores: each holds its own "
+            "JAX runtime (~250 MB) and they share the cores",
+            file=sys.stderr,
+        )
+    return workers
+
+
 def run_report(args: argparse.Namespace) -> int:
-    from oracle.campaign.summary import plot_rel_error, summarize, summary_text, write_markdown
+    from oracle.campaign.summary import write_summary
 
-    out = check_writable(args.out)
-    campaign = Campaign(args.graphs, args.inputs, args.seed, args.max_nodes, args.dtype, args.edge)
+    campaign = Campaign(args.graphs, args.inputs, args.seed, args.max_nodes, args.dtype, args.edge, args.wide)
+    k, n = args.shard
+    if n > campaign.graphs:
+        raise UserError(
+            f"--shard {k}/{n}: the campaign has {campaign.graphs} graphs, so at most that many shards"
+        )
+    workers = plan_workers(args.workers, len(campaign.shard(k, n)))
+    out = check_outputs(args.out)
+    check_folder(out.parent / "cases", f"--out {out}: its cases folder")
     start = time.perf_counter()
-    run_campaign(campaign, out, shard=args.shard, workers=args.workers)
-    seconds = time.perf_counter() - start
-    frame = read_report(out)
-    shard = "" if args.shard == (1, 1) else " --shard {}/{}".format(*args.shard)
-    summary = summarize(frame, seconds=seconds, options=campaign.describe() + shard)
-    print(summary_text(summary))
-    write_markdown(summary, out.parent / "summary.md")
-    plot_rel_error(frame, out.parent / "rel_error.png")
-    print(f"wrote {out}, {out.parent / 'summary.md'}, {out.parent / 'rel_error.png'}")
-    return EXIT_DIVERGENCE if len(summary.failing) else EXIT_CLEAN
+    with RowFile(out) as rows:
+        write_metadata(out, Metadata(campaign, args.shard))  # not finished: until the last row is on disk
+        rows.append(HEADER)
+        written = run_campaign(campaign, rows, shard=args.shard, workers=workers, max_memory=args.max_memory)
+        write_metadata(out, Metadata(campaign, args.shard, True, written, rows.sha256))
+    shard_text = "" if args.shard == (1, 1) else f" --shard {k}/{n}"
+    failing = write_summary(out, campaign.describe() + shard_text, time.perf_counter() - start)
+    return EXIT_DIVERGENCE if failing else EXIT_CLEAN
 
 
-TEXT_COLUMNS = ["case_id", "input", "shape", "dtype", "status", "detail", "worst_index", "ops", "replay"]
+# The record's text fields (``judge``, ``warning`` and whatever is added later included).
+TEXT_COLUMNS = [f.name for f in dataclasses.fields(Record) if f.type == "str" and f.name in COLUMNS]
 
 
 def read_report(path: str | Path) -> pd.DataFrame:
@@ -195,34 +248,3 @@ def read_report(path: str | Path) -> pd.DataFrame:
         keep_default_na=False,
         na_values={c: [""] for c in numbers},
     )
-
-
-def run_merge(args: argparse.Namespace) -> int:
-    """Rows of all shards, in campaign order: the same bytes as the unsharded run."""
-    out = check_writable(args.out)
-    header = ""
-    rows: dict[int, list[str]] = {}  # graph -> its rows, in the order written
-    owner: dict[int, str] = {}  # graph -> the file it came from
-    for path in args.shards:
-        try:
-            lines = Path(path).read_text().splitlines(keepends=True)
-        except OSError as exc:
-            raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
-        if not lines or lines[0].rstrip("\n").split(",") != CSV_COLUMNS:
-            raise UserError(f"{path}: not a campaign CSV (its header is not the report's)")
-        header = lines[0]
-        mine: dict[int, list[str]] = {}
-        for line in lines[1:]:
-            mine.setdefault(int(line.split(",", 1)[0]), []).append(line)
-        for graph in mine:
-            if graph in owner:
-                raise UserError(f"{path}: graph {graph} is also in {owner[graph]}: the shards overlap")
-            owner[graph] = path
-        rows.update(mine)
-    with out.open("w") as handle:
-        handle.write(header)
-        for graph in sorted(rows):
-            handle.writelines(rows[graph])
-    count = sum(map(len, rows.values()))
-    print(f"merged {count} rows of {len(rows)} graphs from {len(args.shards)} files into {out}")
-    return EXIT_CLEAN

@@ -2,11 +2,13 @@
 
 Everything here reads the campaign CSV as a DataFrame (``graph``, ``input_set``, then
 ``oracle.core.record.COLUMNS``); nothing re-judges a row. Whether a row failed follows from
-its status alone (``oracle.core.record.FAILING``).
+its status alone (``oracle.core.record.FAILING``). ``write_summary`` is what ``report`` and
+``merge`` call once the CSV is complete; the files are written whole (``write_atomic``).
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from oracle.core.compare import TOLERANCES
+from oracle.core.output import write_atomic
 from oracle.core.record import (
     ERROR,
     FAILING,
@@ -72,7 +75,7 @@ def _by(frame: pd.DataFrame, key: str) -> pd.DataFrame:
 @dataclass(frozen=True)
 class Summary:
     options: str
-    seconds: float
+    seconds: float | None  # None: not measured (a merge of shards)
     rows: int
     cases: int
     graphs: int
@@ -84,14 +87,14 @@ class Summary:
 
     @property
     def rows_per_second(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else float("nan")
+        return self.rows / self.seconds if self.seconds else float("nan")
 
     @property
     def cases_per_second(self) -> float:
-        return self.cases / self.seconds if self.seconds > 0 else float("nan")
+        return self.cases / self.seconds if self.seconds else float("nan")
 
 
-def summarize(frame: pd.DataFrame, *, seconds: float, options: str = "") -> Summary:
+def summarize(frame: pd.DataFrame, *, seconds: float | None, options: str = "") -> Summary:
     frame = frame.assign(failed=failed_mask(frame))
     rel = pd.to_numeric(frame["rel_err"], errors="coerce")
     finite = frame[np.isfinite(rel)].assign(rel_err=rel)
@@ -180,6 +183,8 @@ def _lines(summary: Summary, markdown: bool) -> list[str]:
 
 
 def _throughput(s: Summary) -> str:
+    if s.seconds is None:
+        return f"Throughput: not measured ({s.rows} comparisons, {s.cases} cases merged from shards)"
     return (
         f"Throughput: {s.rows} comparisons, {s.cases} cases in {s.seconds:.1f} s: "
         f"{s.rows_per_second:.1f} comparisons/s, {s.cases_per_second:.2f} cases/s"
@@ -199,9 +204,7 @@ def write_markdown(summary: Summary, path: str | Path) -> Path:
     """``path`` as Markdown: no timestamps, so only the throughput line changes between identical runs."""
     options = [f"Options: `{summary.options}`", ""] if summary.options else []
     body = ["# Divergence campaign", "", *options, _header(summary), "", _throughput(summary)]
-    path = Path(path)
-    path.write_text("\n".join([*body, *_lines(summary, True)]) + "\n")
-    return path
+    return write_atomic(path, "\n".join([*body, *_lines(summary, True)]) + "\n")
 
 
 def plot_rel_error(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -251,6 +254,20 @@ def plot_rel_error(frame: pd.DataFrame, path: str | Path) -> Path:
     note = f", {missing} without a finite rel_err not shown" if missing else ""
     ax.set_title(f"Relative error per op: {len(frame)} rows{note}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False, markerscale=1.5)
-    path = Path(path)
-    fig.savefig(path)
-    return path
+    image = io.BytesIO()
+    fig.savefig(image, format="png")
+    return write_atomic(path, image.getvalue())
+
+
+def write_summary(out: Path, options: str, seconds: float | None) -> int:
+    """Summarize the finished campaign CSV ``out``: print it, write ``summary.md`` and ``rel_error.png``
+    beside it; returns the number of failing rows."""
+    from oracle.campaign.run import read_report
+
+    frame = read_report(out)
+    summary = summarize(frame, seconds=seconds, options=options)
+    print(summary_text(summary))
+    markdown = write_markdown(summary, out.parent / "summary.md")
+    plot = plot_rel_error(frame, out.parent / "rel_error.png")
+    print(f"wrote {out}, {markdown}, {plot}")
+    return len(summary.failing)
