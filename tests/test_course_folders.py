@@ -53,6 +53,7 @@ def test_an_assignment_file_that_imports_its_package_checks_without_setup(
     assert unfinished.iloc[0].detail.startswith(
         "not implemented: conv_forward_naive is still the assignment's"
     )
+    assert unfinished.iloc[0].judge == "fd"  # no reference for it: even its not-implemented row says so
     assert (
         "conv_naive (layer, judge fd: finite differences of your own forward, which is itself unverified): "
         in text

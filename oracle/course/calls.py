@@ -22,6 +22,7 @@ Two things every call notices on the way, without failing anything:
 from __future__ import annotations
 
 import copy as copying
+import inspect
 import os
 import sysconfig
 import traceback
@@ -304,14 +305,25 @@ def layer_call(
         }
         after = Watch({**given, **produced})
         douts = [copy_for_student(u) for u in np.split(np.asarray(upstream), outputs, axis=-1)]
-        for k, dout in enumerate(douts):
-            after.watch("dout" if outputs == 1 else f"upstream gradient {k + 1}", dout)
+        for label, dout in zip(upstream_names(backward, outputs), douts, strict=True):
+            after.watch(label, dout)
         after.watch("cache", cache)
         grads, problem = gradients(step(stage, backward, *douts, cache), names, stage)
         out = outs[0] if outputs == 1 else joined(outs, stage)
         return Outcome(out, grads, problem=problem, warning=notes(forward_edits, edited(stage, after)))
 
     return call
+
+
+def upstream_names(backward: Any, outputs: int) -> list[str]:
+    """What the backward calls its upstream gradients (``dnext_h``, ``dnext_c``), for messages."""
+    try:
+        names = [p.name for p in inspect.signature(backward).parameters.values()][:outputs]
+    except (TypeError, ValueError):
+        names = []
+    if len(names) == outputs:
+        return names
+    return ["dout"] if outputs == 1 else [f"upstream gradient {k + 1}" for k in range(outputs)]
 
 
 def extra_arguments(settings: Mapping[str, Any], key: str) -> tuple[Any, ...]:

@@ -42,6 +42,7 @@ from oracle.course.calls import (
 from oracle.course.calls_models import Net
 
 POINTS, CANDIDATES, PARAMS = "points", "candidates", "params"
+PROBLEM = "problem"  # settings key: why the target cannot be checked (read from its source), or ""
 # A forward that accepts none of the candidates: what it did with the first few, in the error.
 SHOWN_FAILURES = 3
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 from oracle.core.errors import UserError
 from oracle.course import importing
 from oracle.course.calls import APPLIES, NOT_IMPLEMENTED
+from oracle.course.calls_fd import PROBLEM
 from oracle.course.refs import GATE, Reference, known_names
 from oracle.course.targets import REFERENCES
 from oracle.course.unfinished import template_reason
@@ -73,8 +75,10 @@ def find_targets(
         targets.append(Target(ref, objects, cli_replay(path, ref.name, dtype), problem))
     for ref, objects, problem in find_unknown(module, _known):
         if names is None or ref.name in names:
-            problem = problem or _unfinished(ref, objects)
-            targets.append(Target(ref, objects, cli_replay(path, ref.name, dtype), problem))
+            # the fd judge reports what is wrong, in a row labelled judge=fd
+            settings = {**ref.settings[0], PROBLEM: problem or _unfinished(ref, objects)}
+            ref = dataclasses.replace(ref, settings=(settings,))
+            targets.append(Target(ref, objects, cli_replay(path, ref.name, dtype)))
     return targets
 
 
