@@ -19,7 +19,6 @@ import reference.graph
 from reference import GATES, ComputationalGraph, Gate, GraphError, Value, apply, check_graph
 from reference.checks import AXIS, BOOL, LABELS, NUMBER, SHAPE, Attr, AttrType
 from reference.gates import gate
-from reference.sequence import INDEX, INDICES, MASK
 from reference.shapes import same
 
 # ------------------------------------------------------------ the declarations
@@ -57,10 +56,6 @@ def test_declared_attrs():
         "reshape": {"shape": (SHAPE, required)},
         "svm_loss": {"labels": (LABELS, required)},
         "softmax_loss": {"labels": (LABELS, required)},
-        "embedding": {"indices": (INDICES, required)},
-        "slice": {"axis": (INDEX, required), "start": (INDEX, required), "size": (INDEX, required)},
-        "concat": {"axis": (INDEX, 0)},
-        "temporal_softmax_loss": {"labels": (LABELS, required), "mask": (MASK, required)},
     }
     assert {name: declared[name] for name in expected} == expected
     assert not any(declared[name] for name in ("add", "exp", "matmul", "transpose", "relu"))

@@ -22,7 +22,9 @@ from oracle.core.case import make_case
 from oracle.core.record import FAILING, MATCH
 from oracle.course.targets import sequence as targets
 from oracle.strategies import campaign_graph, campaign_inputs
-from reference import ComputationalGraph, GraphError, Value, check_graph
+from reference import GATES, ComputationalGraph, GraphError, Value, check_graph
+from reference.checks import LABELS, Attr
+from reference.sequence import INDEX, INDICES, MASK
 
 N, T, D, H, V = 3, 4, 5, 6, 7
 RNG = np.random.default_rng(20240612)
@@ -161,6 +163,21 @@ def test_float32_stays_float32() -> None:
 
 
 # ------------------------------------------------------------------ the graph format
+
+
+def test_the_declarations() -> None:
+    required = Attr(INDEX).default
+    declared = {
+        name: {a: (attr.kind, attr.default) for a, attr in GATES[name].attrs.items()} for name in SEQUENCE_OPS
+    }
+    assert declared == {
+        "embedding": {"indices": (INDICES, required)},
+        "slice": {"axis": (INDEX, required), "start": (INDEX, required), "size": (INDEX, required)},
+        "concat": {"axis": (INDEX, 0)},
+        "temporal_softmax_loss": {"labels": (LABELS, required), "mask": (MASK, required)},
+    }
+    assert not any(GATES[name].kinks for name in SEQUENCE_OPS)  # linear, or smooth
+    assert all("; d" in GATES[name].doc for name in SEQUENCE_OPS)  # forward; local gradients
 
 
 def graph(op: str, inputs: dict[str, list[int]], args: list[str], attrs: dict[str, Any]) -> dict[str, Any]:
