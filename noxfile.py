@@ -13,12 +13,14 @@ nox.options.sessions = ["lint", "typecheck", "tests", "gradcheck"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
-# The fixed-seed CI campaigns: default and edge inputs, float64 and float32.
+# The fixed-seed CI campaigns: default, edge and wide values, float64 and float32.
 GRADCHECK = [
-    ("float64", False, 150),
-    ("float32", False, 150),
-    ("float64", True, 100),
-    ("float32", True, 100),
+    ("float64", "default", 150),
+    ("float32", "default", 150),
+    ("float64", "edge", 100),
+    ("float32", "edge", 100),
+    ("float64", "wide", 100),
+    ("float32", "wide", 100),
 ]
 
 
@@ -52,8 +54,8 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
-def _gradcheck_name(dtype: str, edge: bool) -> str:
-    return f"{dtype}{'-edge' if edge else ''}"
+def _gradcheck_name(dtype: str, mode: str) -> str:
+    return dtype if mode == "default" else f"{dtype}-{mode}"
 
 
 @nox.session
@@ -65,10 +67,10 @@ def gradcheck(session: nox.Session) -> None:
     """
     session.install("-e", ".")
     codes = [0, 1] if "--shard" in session.posargs else [0]
-    for dtype, edge, graphs in GRADCHECK:
-        name = _gradcheck_name(dtype, edge)
+    for dtype, mode, graphs in GRADCHECK:
+        name = _gradcheck_name(dtype, mode)
         options = ["--graphs", str(graphs), "--inputs", "8", "--seed", "2026", "--dtype", dtype]
-        options += ["--edge"] * edge + ["--out", f"reports/gradcheck/{name}/divergence.csv"]
+        options += [f"--{mode}"] * (mode != "default") + ["--out", f"reports/gradcheck/{name}/divergence.csv"]
         session.run("python", "-m", "oracle", "report", *options, *session.posargs, success_codes=codes)
 
 
@@ -92,8 +94,8 @@ def gradcheck_merge(session: nox.Session) -> None:
     session.install("-e", ".")
     shards = session.posargs[0] if session.posargs else "shards"
     folders = []
-    for dtype, edge, _ in GRADCHECK:
-        name = _gradcheck_name(dtype, edge)
+    for dtype, mode, _ in GRADCHECK:
+        name = _gradcheck_name(dtype, mode)
         parts = sorted(glob.glob(f"{shards}/*/{name}/divergence.csv"))
         if not parts:
             session.error(f"no shards of {name} in {shards}/")

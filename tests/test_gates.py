@@ -211,6 +211,28 @@ def make_cases() -> list[Case]:
         labels = [int(label) for label in RNG.integers(0, c, size=n)]
         cases.append(Case("svm_loss", [svm_scores(n, c, labels)], {"labels": labels}))
         cases.append(Case("softmax_loss", [3 * normal(n, c)], {"labels": labels}))
+    # reference.sequence: the recurrent layers' gates (repeated words must accumulate)
+    for indices in ([[0, 1, 1], [3, 0, 1]], [2, 2, 2, 0], [3], 1):
+        cases.append(Case("embedding", [normal(4, 3)], {"indices": indices}))
+    for shape, axis, start, size in [
+        ((3, 4), 0, 1, 2),
+        ((3, 4), 1, 0, 1),
+        ((3, 4), -1, 1, 3),
+        ((2, 3, 4), 2, 2, 2),
+    ]:
+        cases.append(Case("slice", [normal(*shape)], {"axis": axis, "start": start, "size": size}))
+    for x_shape, y_shape, axis in [
+        ((3, 4), (3, 2), 1),
+        ((2, 3), (1, 3), 0),
+        ((2, 3, 4), (2, 3, 4), -1),
+        ((5,), (2,), 0),
+    ]:
+        cases.append(Case("concat", [normal(*x_shape), normal(*y_shape)], {"axis": axis}))
+    for shape in [(2, 3, 5), (4, 3)]:
+        positions = math.prod(shape[:-1])
+        labels = [int(label) for label in RNG.integers(0, shape[-1], size=positions)]
+        mask = [True] + [bool(m) for m in RNG.integers(0, 2, size=positions - 1)]
+        cases.append(Case("temporal_softmax_loss", [3 * normal(*shape)], {"labels": labels, "mask": mask}))
     return cases
 
 
@@ -245,6 +267,21 @@ def softmax_loss_loops(scores: np.ndarray, labels: list[int]) -> float:
     return total / len(labels)
 
 
+def embedding_loops(W: np.ndarray, indices: Any) -> np.ndarray:
+    index = np.asarray(indices)
+    rows = [W[int(i)] for i in index.reshape(-1)]
+    return np.array(rows).reshape(*index.shape, W.shape[1])
+
+
+def temporal_softmax_loss_loops(scores: np.ndarray, labels: list[int], mask: list[bool]) -> float:
+    flat = scores.reshape(-1, scores.shape[-1])
+    total = 0.0
+    for row, y, keep in zip(flat, labels, mask, strict=True):
+        if keep:
+            total -= math.log(math.exp(row[y]) / sum(math.exp(s) for s in row))
+    return total / scores.shape[0]
+
+
 NUMPY: dict[str, Callable[..., Any]] = {
     "add": lambda x, y: x + y,
     "sub": lambda x, y: x - y,
@@ -274,6 +311,10 @@ NUMPY: dict[str, Callable[..., Any]] = {
     "reshape": np.reshape,
     "svm_loss": svm_loss_loops,
     "softmax_loss": softmax_loss_loops,
+    "embedding": embedding_loops,
+    "slice": lambda x, axis, start, size: np.take(x, range(start, start + size), axis=axis),
+    "concat": lambda x, y, axis: np.concatenate([x, y], axis=axis),
+    "temporal_softmax_loss": temporal_softmax_loss_loops,
 }
 
 

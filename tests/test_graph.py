@@ -12,6 +12,7 @@ import pytest
 
 from reference import GATES, ComputationalGraph, GraphError, check_graph, check_values
 from reference.checks import AXIS, BOOL, LABELS, NUMBER, SHAPE
+from reference.sequence import INDEX, INDICES, MASK
 
 # ------------------------------------------------------- the lecture's examples
 
@@ -397,7 +398,8 @@ def test_non_finite_constants_parsed_from_json_are_refused():
 
 def test_every_gate_accepts_its_attrs_from_json():
     """Each gate's declared attrs pass their type's check (an attr type without an example here fails)."""
-    example = {NUMBER: 2.0, AXIS: 0, BOOL: True, SHAPE: [6], LABELS: [0, 1]}
+    example = {NUMBER: 2.0, AXIS: 0, BOOL: True, SHAPE: [6], LABELS: [0, 1], INDEX: 1, INDICES: [0, 1]}
+    example[MASK] = [True, False]
     for name, gate in GATES.items():
         args = ["W"] * gate.arity if name != "matmul" else ["W", "x"]
         spec = node("n", name, args, {attr: example[declared.kind] for attr, declared in gate.attrs.items()})

@@ -135,7 +135,8 @@ def test_the_vocabulary_is_the_gate_table_simplest_first():
     assert sorted(S.OPS) == sorted(GATES)
     assert len(set(S.OPS)) == len(S.OPS)
     assert S.OPS[:3] == ("add", "mul", "sub")
-    assert set(S.OPS[-3:]) == {"matmul", "svm_loss", "softmax_loss"}
+    assert set(S.OPS[-7:-4]) == {"matmul", "svm_loss", "softmax_loss"}
+    assert S.OPS[-4:] == ("embedding", "slice", "concat", "temporal_softmax_loss")  # reference.sequence
     assert set(S.SCALAR_OPS) <= set(S.OPS) and not S.NOT_SCALAR & set(S.SCALAR_OPS)
     assert S.GUARD_OPS.issubset(S.OPS)
 

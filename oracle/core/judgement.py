@@ -51,6 +51,7 @@ class Outcome:
     problem: str = ""  # the calling convention was broken (rung 2)
     extras: dict[str, Any] = field(default_factory=dict)  # more forward outputs: batch norm's running mean
     scales: dict[str, Any] = field(default_factory=dict)  # JAX's side: each gradient element's rounding scale
+    warning: str = ""  # for the record's warning column: noted, not a failure (an edit in place)
 
 
 # (input name, tested gradient, JAX's gradient, their comparison, the record) -> (status, detail)

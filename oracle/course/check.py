@@ -22,17 +22,18 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from oracle.core.compare import DTYPES
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
 from oracle.core.options import MAX_SEED, memory_size, shard, whole_number
 from oracle.core.output import check_writable
-from oracle.core.record import MATCH, STATUSES, Record, to_frame
-from oracle.core.table import records_table
+from oracle.core.record import STATUSES, Record, to_frame
 from oracle.course import DEFAULT_SEEDS
 from oracle.course.sessions import Options
 from oracle.course.submission import SubmissionCheck, make_submission
+from oracle.course.verdicts import target_summary
 
 MAX_SEEDS = 1000  # 3 is the default; more than this is a typo (--seeds 1e8), not a check
 MIN_MEMORY = (
@@ -174,14 +175,7 @@ def run_file(path_text: str, options: Options, out_text: str, verbose: bool) -> 
     try:
         for result in check.targets():
             records += result.records
-            print_target(
-                result.found.name,
-                result.found.kind,
-                result.found.op,
-                result.found.problem,
-                result.records,
-                verbose,
-            )
+            print_target(result.found, result.records, options, verbose)
     finally:  # the records computed so far reach the disk, whatever happens
         check.close()
         to_frame(records, target=True).to_csv(out, index=False)
@@ -192,15 +186,16 @@ def run_file(path_text: str, options: Options, out_text: str, verbose: bool) -> 
     return EXIT_DIVERGENCE if any(r.failed for r in records) else EXIT_CLEAN
 
 
-def print_target(name: str, kind: str, op: str, problem: str, found: Sequence[Record], verbose: bool) -> None:
-    """One line per target, then its problems (every record with ``verbose``)."""
-    n_cases = 0 if problem else len({r.case_id for r in found})
-    jax_name = f", JAX {op}" if op else ""
-    counts = f"{_many(n_cases, 'case')}, {_many(len(found), 'record')}: {_counts(found)}"
-    print(f"{name} ({kind}{jax_name}): {counts}")
-    shown = found if verbose else [r for r in found if r.status != MATCH]
-    if shown:
-        print(records_table(shown, case=True, engine="student"))
+def print_target(found: Any, records: Sequence[Record], options: Options, verbose: bool) -> None:
+    """One line per target (how it was judged, its counts), its problems, kinks as one line
+    (every record with ``verbose``): ``oracle.course.verdicts``."""
+    from oracle.course.targets import REFERENCES
+
+    ref = REFERENCES.get(found.name) or SimpleNamespace(
+        name=found.name, kind=found.kind, op=found.op, kink_text=""
+    )
+    target = SimpleNamespace(ref=ref, problem=found.problem)
+    print(target_summary(target, records, options.seeds, options.dtype, verbose))
 
 
 # ------------------------------------------------------- many submissions

@@ -31,8 +31,10 @@ from oracle.core.compare import compare
 from oracle.core.finite_diff import agreement
 from oracle.core.judgement import Ladder, Outcome, judge_input
 from oracle.core.record import KINK, MATCH, MISMATCH, Record, shape_text
-from oracle.course.calls import describe_exception, run
+from oracle.course import bugs
+from oracle.course.calls import FD_KINDS, describe_exception, run
 from oracle.course.refs import GATE, Reference, Shape
+from oracle.course.verdicts import once_if_unfinished
 
 MAX_KINK_PROBES = 64  # elements on a kink whose value is checked to be a subgradient
 
@@ -226,6 +228,8 @@ class Judgement:
             shape_hint=lambda name, grad, expected: self._shape_hint(grad, expected),
         )
         judge_input(ladder, record, name, self.student, self.jax)
+        record.warning = self.student.warning
+        record.detail = bugs.with_known_bug(self, record, i)
         edge = f"edge case ({self.ref.edge_text})" if case.edge else ""
         record.detail = "; ".join(part for part in (edge, record.detail) if part)
         return record
@@ -381,8 +385,13 @@ def judge_target(
     runner: Runner | None = None,
 ) -> list[Record]:
     """Records for every case of one target: one per input gradient per case."""
-    return [
+    if ref.kind in FD_KINDS:  # no JAX reference: finite differences of the student's own forward
+        from oracle.course.fd_judge import judge_fd_target
+
+        return judge_fd_target(ref, impl, seeds, dtype, replay)
+    records = [
         record
         for case in cases_for(ref, seeds, dtype)
         for record in Judgement(case, impl, replay(case.seed), runner).records()
     ]
+    return once_if_unfinished(records)

@@ -72,9 +72,16 @@ def zero_margins(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.n
 
 
 def large_scores(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
-    """Scores up to +-1000: exp overflows unless the row maximum is subtracted first."""
+    """Scores up to +-1000: each row a common offset of 900 to 980 (either sign) plus a spread within +-10.
+
+    exp overflows (positive rows) or underflows to 0 (negative rows) unless the row
+    maximum is subtracted first; after the shift, the smallest probability is still
+    above e**-20 / C, so a correct float64 (or float32) loss that takes log(p) stays
+    finite. Spreads as wide as the offsets would make any log(p) underflow to -inf.
+    """
     (shape,) = shapes
-    return [rng.uniform(-1000.0, 1000.0, shape), _labels(rng, shape)]
+    offsets = rng.uniform(900.0, 980.0, (shape[0], 1)) * rng.choice([-1.0, 1.0], (shape[0], 1))
+    return [offsets + rng.uniform(-10.0, 10.0, shape), _labels(rng, shape)]
 
 
 # --------------------------------------------------------------------- kinks

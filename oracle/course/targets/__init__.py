@@ -1,6 +1,6 @@
 """The built-in course targets, one module per part of the course; importing this fills the registry."""
 
 from oracle.course.refs import REFERENCES
-from oracle.course.targets import basic
+from oracle.course.targets import basic, classifiers, models, sequence
 
-__all__ = ["REFERENCES", "basic"]
+__all__ = ["REFERENCES", "basic", "classifiers", "models", "sequence"]

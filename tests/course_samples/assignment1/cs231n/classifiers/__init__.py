@@ -1,0 +1,2 @@
+from .linear_svm import *  # noqa: F403
+from .softmax import *  # noqa: F403
