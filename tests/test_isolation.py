@@ -174,7 +174,20 @@ def test_what_a_submission_prints_or_writes_stays_in_its_worker(
 # ------------------------------------------------------ the same verdicts
 
 
-@pytest.mark.parametrize("sample", ["correct", "buggy", "kink_conventions", "errors"])
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "correct",
+        "buggy",
+        "kink_conventions",
+        "errors",
+        "classifiers_buggy",  # adapt hooks that infer a convention from the student's answer
+        "nets_buggy",  # model classes, every entry of grads
+        "fd_layers_buggy",  # pairs without a reference: finite differences computed by the judge
+        "sequence_buggy",
+        "templates",  # unfinished code: one row per target
+    ],
+)
 def test_isolated_and_in_process_checks_write_the_same_bytes(sample: str, tmp_path: Path) -> None:
     path, options = str(SAMPLES / f"{sample}.py"), ["--seeds", "1"]
     isolated = main(["check", path, *options, "--out", str(tmp_path / "isolated.csv")])

@@ -34,9 +34,9 @@ from oracle.core import finite_diff
 from oracle.core.compare import Comparison, compare
 from oracle.core.judgement import Ladder, Outcome, as_numbers, judge_input
 from oracle.core.record import ERROR, KINK, MATCH, MISMATCH, Record, shape_text
-from oracle.course.calls import FD_GATE, NOT_IMPLEMENTED, run
+from oracle.course.calls import FD_GATE, NOT_IMPLEMENTED
 from oracle.course.calls_fd import CANDIDATES, POINTS, PROBLEM
-from oracle.course.judge import CourseCase
+from oracle.course.judge import CourseCase, Runner, in_process
 from oracle.course.refs import Reference, Shape
 from oracle.course.samplers import normal, positive
 from oracle.course.verdicts import once_if_unfinished
@@ -47,11 +47,21 @@ FD = "fd"  # the record's judge, and the row of TOLERANCES
 
 
 def judge_fd_target(
-    ref: Reference, impl: Sequence[Any], seeds: Sequence[int], dtype: str, replay: Callable[[int], str]
+    ref: Reference,
+    impl: Sequence[Any],
+    seeds: Sequence[int],
+    dtype: str,
+    replay: Callable[[int], str],
+    runner: Runner | None = None,
 ) -> list[Record]:
-    """Records for every case of a target without a reference: one per input gradient per case."""
+    """Records for every case of a target without a reference: one per input gradient per case.
+
+    ``runner`` runs the student's calls (``oracle.course.judge.Runner``: in this process by
+    default, or in a worker process); the arithmetic is this process's.
+    """
+    runner = runner or in_process(impl)
     problem = ref.settings_for(0).get(PROBLEM, "")
-    found, error = ([], problem) if problem else _layouts(ref, impl, dtype)
+    found, error = ([], problem) if problem else _layouts(ref, runner, dtype)
     if error:
         return [_error_record(ref, dtype, error, replay(seeds[0]) if seeds else "")]
     records = [
@@ -59,7 +69,7 @@ def judge_fd_target(
         for seed in seeds
         for index, (sized, out_shape) in found
         for record in FdJudgement(
-            CourseCase(sized, seed, index, False, dtype), impl, replay(seed), out_shape
+            CourseCase(sized, seed, index, False, dtype), runner, replay(seed), out_shape
         ).records()
     ]
     return once_if_unfinished(records)
@@ -73,7 +83,7 @@ def _error_record(ref: Reference, dtype: str, error: str, replay: str) -> Record
 
 
 def _layouts(
-    ref: Reference, impl: Sequence[Any], dtype: str
+    ref: Reference, runner: Runner, dtype: str
 ) -> tuple[list[tuple[int, tuple[Reference, Shape | None]]], str]:
     """The candidate shapes to judge at, with their sampler and the output's shape; or why there are none.
 
@@ -89,8 +99,7 @@ def _layouts(
         for group in groups:
             cases = [CourseCase(sized, 0, index, False, dtype) for index in group]
             settings = {**cases[0].settings, CANDIDATES: [case.draw(case.rng()) for case in cases]}
-            assert ref.call is not None
-            outcome = run(ref.call, ref.name, ref.inputs, impl, [], None, settings)
+            outcome = runner(ref, [], None, settings)
             if outcome.error or outcome.problem:
                 if outcome.error.startswith(NOT_IMPLEMENTED) or "cannot be checked" in outcome.error:
                     return [], outcome.error
@@ -110,7 +119,7 @@ def _first(errors: Sequence[str]) -> str:
 class FdJudgement:
     """One case: the student's gradients against finite differences of the student's forward."""
 
-    def __init__(self, case: CourseCase, impl: Sequence[Any], replay: str, out_shape: Shape | None) -> None:
+    def __init__(self, case: CourseCase, runner: Runner, replay: str, out_shape: Shape | None) -> None:
         self.case, self.ref, self.replay = case, case.ref, replay
         rng = case.rng()
         self.inputs = case.draw(rng)
@@ -119,10 +128,7 @@ class FdJudgement:
         self.directions = [_unit(rng, self.inputs[i].shape, DIRECTIONS) for i in range(n)]
         self.steps = [STEP * max(1.0, float(np.max(np.abs(self.inputs[i])))) for i in range(n)]
         settings = {**case.settings, POINTS: self._points()}
-        assert self.ref.call is not None
-        self.student = run(
-            self.ref.call, self.ref.name, self.ref.inputs, impl, self.inputs, self.upstream, settings
-        )
+        self.student = runner(self.ref, self.inputs, self.upstream, settings)
 
     def _points(self) -> list[list[np.ndarray]]:
         """The inputs as given (the forward must give the same output again), then x +- s v, s = h and 2h."""

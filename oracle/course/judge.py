@@ -388,7 +388,7 @@ def judge_target(
     if ref.kind in FD_KINDS:  # no JAX reference: finite differences of the student's own forward
         from oracle.course.fd_judge import judge_fd_target
 
-        return judge_fd_target(ref, impl, seeds, dtype, replay)
+        return judge_fd_target(ref, impl, seeds, dtype, replay, runner)
     records = [
         record
         for case in cases_for(ref, seeds, dtype)

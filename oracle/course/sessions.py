@@ -73,6 +73,7 @@ class Found:
     op: str
     problem: str
     defined_in: tuple[str, ...]
+    spec: dict[str, Any] | None = None  # the reference as the worker has it, when it is not built in
 
 
 class Stopped(Exception):
@@ -97,21 +98,29 @@ _FIELDS = frozenset(f.name for f in dataclasses.fields(Outcome))
 class Pending(Outcome):
     """The student's ``Outcome`` of a case, read from the worker when one of its fields is first read."""
 
-    def __init__(self, resolve: Callable[[], Outcome]) -> None:
+    def __init__(self, resolve: Callable[[], Outcome] | None = None, **fields: Any) -> None:
+        # ``dataclasses.replace`` (an adapt hook's) makes a new one from fields: an answered one.
         object.__setattr__(self, "_resolve", resolve)
-        object.__setattr__(self, "_outcome", None)
+        object.__setattr__(self, "_outcome", None if resolve is not None else Outcome(**fields))
 
     def resolve(self) -> Outcome:
-        outcome = object.__getattribute__(self, "_outcome")
+        outcome: Outcome | None = object.__getattribute__(self, "_outcome")
         if outcome is None:
             outcome = object.__getattribute__(self, "_resolve")()
             object.__setattr__(self, "_outcome", outcome)
+        assert outcome is not None
         return outcome
 
     def __getattribute__(self, name: str) -> Any:
         if name in _FIELDS:
             return getattr(object.__getattribute__(self, "resolve")(), name)
         return object.__getattribute__(self, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:  # an adapt hook notes a convention on it
+        if name in _FIELDS:
+            setattr(self.resolve(), name, value)
+        else:
+            object.__setattr__(self, name, value)
 
 
 class InProcess:
@@ -265,6 +274,7 @@ class Isolated:
                     text(t["op"]),
                     text(t["problem"]),
                     tuple(text(d) for d in t["defined_in"]),
+                    t.get("spec") if isinstance(t.get("spec"), dict) else None,
                 )
                 for t in reply["targets"]
             ]

@@ -25,11 +25,15 @@ from pathlib import Path
 from oracle.core.errors import UserError
 from oracle.core.record import ERROR, Record
 from oracle.course import check_target
+from oracle.course.calls import FD_KINDS
+from oracle.course.fd_judge import judge_fd_target
 from oracle.course.judge import CourseCase, Judgement, cases_for
 from oracle.course.loading import Target, cli_replay
 from oracle.course.sandbox import Zygote
 from oracle.course.sessions import Found, InProcess, Isolated, LoadFailed, Options, Stopped
 from oracle.course.targets import REFERENCES
+from oracle.course.verdicts import once_if_unfinished
+from oracle.course.worker import stand_in_reference
 
 SKIPPED = re.compile(r"^(setup|conftest|__init__|__main__|test_.*|.*_test)\.py$")
 
@@ -96,9 +100,13 @@ class SubmissionCheck:
             yield TargetResult(found, file, self._check(found, file.shown))
 
     def _check(self, found: Found, shown: str) -> list[Record]:
+        """The records of one target, as ``oracle.course.judge.judge_target`` makes them; a stop is a row."""
         o = self.options
         replay = cli_replay(shown, found.name, o.dtype)
+        seeds = range(o.seed, o.seed + o.seeds)
         ref = REFERENCES.get(found.name)
+        if ref is None and found.kind in FD_KINDS and found.spec is not None:
+            ref = stand_in_reference(found.spec)  # a pair without a reference, found in the file
         if ref is None:  # the file registered it: only its process has the reference
             try:
                 return self.session.judge_self(found.file, found.name, replay)
@@ -107,14 +115,21 @@ class SubmissionCheck:
         if found.problem:
             return check_target(Target(ref, (), replay, found.problem), o.seed, o.seeds, o.dtype)
         runner = self.session.runner(found.file, found.name, found.name)
+        if ref.kind in FD_KINDS:  # finite differences of the student's own forward, computed here
+            try:
+                return judge_fd_target(ref, (), seeds, o.dtype, replay, runner)
+            except Stopped as stop:
+                return [_stopped(found.name, o, stop, replay, None)]
         records: list[Record] = []
-        for case in cases_for(ref, range(o.seed, o.seed + o.seeds), o.dtype):
+        for case in cases_for(
+            ref, seeds, o.dtype
+        ):  # judge_target's loop, case by case: a stop keeps the rest
             try:
                 records += Judgement(case, (), replay(case.seed), runner).records()
             except Stopped as stop:
                 records.append(_stopped(found.name, o, stop, replay, case))
                 break
-        return records
+        return once_if_unfinished(records)
 
     def import_rows(self) -> list[tuple[str, Record]]:
         """One row per file that could not be imported, and one if nothing was found at all."""

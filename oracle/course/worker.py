@@ -51,7 +51,7 @@ from oracle.core.errors import UserError
 from oracle.course import check_target
 from oracle.course.calls import describe_exception, run
 from oracle.course.loading import Target, find_targets, load_module, select_targets
-from oracle.course.refs import BUILTIN, KINDS, Reference
+from oracle.course.refs import BUILTIN, DEFAULT_CALLS, KINDS, Reference
 from oracle.course.samplers import normal
 from oracle.course.targets import REFERENCES
 from oracle.course.wire import Gone, get_settings, put_outcome, receive, send
@@ -309,7 +309,7 @@ class Worker:
     def load(self, header: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[Any]]:
         for spec in header.get("refs", []):  # references the judge's process registered (a pytest file)
             if spec["name"] not in REFERENCES and spec["kind"] in KINDS:
-                REFERENCES[spec["name"]] = _stand_in_reference(spec)
+                REFERENCES[spec["name"]] = stand_in_reference(spec)
         names = header.get("names")
         try:
             module = load_module(header["path"])
@@ -328,6 +328,7 @@ class Worker:
                 "op": t.ref.op,
                 "problem": t.problem,
                 "defined_in": [defined_in(o) for o in t.impl if o is not None],
+                "spec": None if t.ref.name in BUILTIN else _spec(t.ref),
             }
             for t in targets
         ]
@@ -335,7 +336,7 @@ class Worker:
 
     def call(self, header: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[Any]]:
         target = self.files[int(header["file"])][header["target"]]
-        ref = REFERENCES[header["target"]]
+        ref = target.ref  # the registry's, or one found for this file (a pair without a reference)
         n = int(header["inputs"])
         upstream = arrays[n] if header["upstream"] else None
         settings = get_settings(header["settings"], arrays)
@@ -361,24 +362,44 @@ def _unavailable(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("a worker does not compute references")
 
 
-def _stand_in_reference(spec: dict[str, Any]) -> Reference:
-    """A reference registered in the judge's process: what a worker needs of it (its call, its names)."""
+def stand_in_reference(spec: dict[str, Any]) -> Reference:
+    """A reference from its ``reference_spec``: its names, shapes and settings, no JAX function.
+
+    The judge sends the worker the references it registered itself (a pytest file), so
+    the worker knows their names and calls; a worker sends the judge those it found in a
+    student's file (a pair without a reference, judged by finite differences), so the
+    judge knows their inputs and settings. A stand-in's call runs nowhere but in a worker.
+    """
     shapes = tuple(tuple(tuple(int(d) for d in s) for s in case) for case in spec["shapes"])
-    names = tuple(spec["names"])
+    kind, name = str(spec["kind"]), str(spec["name"])
+    call = DEFAULT_CALLS[kind](name) if kind in DEFAULT_CALLS else _unavailable
+    settings = tuple(spec.get("settings") or ({},))
     return Reference(
-        spec["name"], spec["kind"], _unavailable, tuple(spec["inputs"]), shapes, normal, names=names
-    )
+        name, kind, _unavailable, tuple(spec["inputs"]), shapes, normal,
+        call=call, names=tuple(spec["names"]), settings=settings,
+    )  # fmt: skip
 
 
 def reference_spec(ref: Reference) -> dict[str, Any]:
-    """The judge's side of ``_stand_in_reference``."""
+    """What ``stand_in_reference`` needs, as JSON."""
     return {
         "name": ref.name,
         "kind": ref.kind,
         "inputs": list(ref.inputs),
         "shapes": [[list(s) for s in case] for case in ref.shapes],
         "names": list(ref.names),
+        "settings": [dict(s) for s in ref.settings],
     }
+
+
+def _spec(ref: Reference) -> dict[str, Any] | None:
+    """``reference_spec`` when it is plain JSON (settings of numbers, text, lists and dicts), else None."""
+    spec = reference_spec(ref)
+    try:
+        json.dumps(spec, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    return spec
 
 
 def judge_registered() -> list[dict[str, Any]]:
