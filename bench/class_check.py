@@ -43,8 +43,9 @@ TOOK = re.compile(r"\((\d+) submissions in ([\d.]+) s, ([\d.]+) s each after the
 HANG = """
 
 def relu_backward(dout, cache):
-    while True:
-        pass
+    spins = 0
+    while True:  # never returns
+        spins += 1
 """
 
 

@@ -124,12 +124,14 @@ def test_an_exit_at_import_is_an_import_error(tmp_path: Path, capsys: pytest.Cap
 
 def test_killing_the_parents_process_group_reaches_no_further_than_the_zygote(tmp_path: Path) -> None:
     code, frame = check(tmp_path / "c.csv", "kills_group")
-    relu = frame[frame.target == "relu"]
     assert code == 1
-    # The kill lands a moment after the call that made it: that call, or the next, is the error.
-    assert set(relu.status) <= {MATCH, ERROR} and relu.status.iloc[-1] == ERROR
-    assert relu.detail.iloc[-1].startswith("relu: the ")
-    assert set(frame[frame.target != "relu"].status) == {MATCH}  # affine before, tanh after
+    # A signal lands when the scheduler says: the call that sent it, or one soon after, is the
+    # error; every other row is what its gradients deserve.
+    errors = frame[frame.status == ERROR]
+    assert len(errors) == 1 and set(errors.target) <= {"relu", "tanh"}
+    assert "killed" in errors.detail.iloc[0]
+    assert set(frame[frame.status != ERROR].status) == {MATCH}
+    assert set(frame[frame.target == "affine"].status) == {MATCH}  # before the kill
     again, frame = check(tmp_path / "again.csv", SAMPLES / "correct.py", "--target", "affine")
     assert again == 0 and set(frame.status) == {MATCH}
 
@@ -232,14 +234,20 @@ def test_the_autodiff_libraries_a_submission_imports_are_named(
     assert set(frame[frame.submission == str(sample)].autodiff) == {libraries}
 
 
-def test_a_library_the_submission_imports_from_its_folder_is_named_too(tmp_path: Path) -> None:
-    (tmp_path / "torch.py").write_text("import numpy\n\nones_like = numpy.ones_like\n")
-    (tmp_path / "layers.py").write_text(
-        "import numpy as np\nimport torch\n\n\ndef relu_forward(x):\n    return np.maximum(0, x), x\n\n\n"
+def test_a_library_the_submission_imports_from_elsewhere_is_named_too(tmp_path: Path) -> None:
+    library, submission = tmp_path / "lib", tmp_path / "student"
+    library.mkdir()
+    submission.mkdir()
+    (library / "torch.py").write_text("import numpy\n\nones_like = numpy.ones_like\n")
+    (submission / "layers.py").write_text(
+        f"import sys\n\nsys.path.insert(0, {str(library)!r})\n\nimport numpy as np\nimport torch\n\n\n"
+        "def relu_forward(x):\n    return np.maximum(0, x), x\n\n\n"
         "def relu_backward(dout, cache):\n    return dout * (cache > 0) * torch.ones_like(dout)\n"
     )
     out = str(tmp_path / "c.csv")
-    main(["check", str(tmp_path / "layers.py"), str(SAMPLES / "no_targets.py"), "--seeds", "1", "--out", out])
+    main(
+        ["check", str(submission / "layers.py"), str(SAMPLES / "no_targets.py"), "--seeds", "1", "--out", out]
+    )
     frame = pd.read_csv(out, keep_default_na=False)
     assert set(frame[frame.target == "relu"].autodiff) == {"torch"}
     assert set(frame[frame.target == "relu"].status) == {MATCH}

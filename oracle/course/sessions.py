@@ -182,6 +182,10 @@ class Isolated:
     ) -> tuple[WorkerHandle, float]:
         """Send a request (to a worker started first if needed); the worker and the answer's deadline."""
         self._settle()
+        if self.worker is not None and not self.zygote.alive():  # killed since the last answer
+            self._stop(kill=True)
+            detail = "the zygote that forked the submission's process was killed meanwhile"
+            raise Stopped(ERROR, f"{what}: {detail}")
         worker = self._worker(what)  # a start or restart has time limits of its own
         deadline = time.monotonic() + seconds
         with contextlib.suppress(Timeout, Gone):  # it does not even read: its answer will say why

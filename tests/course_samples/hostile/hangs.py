@@ -8,8 +8,9 @@ def relu_forward(x):
 
 
 def relu_backward(dout, cache):
-    while True:
-        pass
+    spins = 0
+    while True:  # never returns
+        spins += 1
 
 
 def tanh_forward(x):
