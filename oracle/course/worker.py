@@ -71,6 +71,7 @@ AUTODIFF = {
 }
 SET_ASIDE = {"jax": "jax", "jaxlib": "jax", "oracle": "oracle"}  # top-level module -> its group
 FILE_LIMIT = 64 << 20  # bytes a worker may write to one file
+NICE = 5  # a worker runs at a lower priority than its judge
 _PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -198,6 +199,7 @@ def _die_with_parent(parent: int) -> None:
 
 def _become_worker(fd: int, zygote_pid: int, folder: str, max_memory: int) -> None:
     os.setsid()  # a session of its own: a signal to its parent's group cannot reach the judge
+    os.nice(NICE)  # the judge, which wakes it with every request, keeps its core meanwhile
     _die_with_parent(zygote_pid)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # too large a file: an OSError in the code that wrote it
