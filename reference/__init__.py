@@ -1,14 +1,17 @@
 """A hand-written reverse-mode engine (numpy only): the lecture's gates, graphs and network.
 
-Read in this order: ``gates`` (each gate's forward and backward), ``engine`` (the
-``Value`` node and the one backward walk), ``graph`` (the JSON graph format and the
-lecture's ``ComputationalGraph``), ``mlp`` (the lecture's two-layer network).
+Read in this order: ``gates`` (the gate table: each gate declared once, its forward and
+backward side by side), ``engine`` (the ``Value`` node and the one backward walk), ``graph``
+(the JSON graph format and the lecture's ``ComputationalGraph``), ``mlp`` (the lecture's
+two-layer network). ``shapes`` (the gates' shape rules) and ``checks`` (attribute types,
+``GraphError``, what data the engine accepts) are the helpers the table is declared with.
 This package never imports jax or ``oracle``: it is what the oracle judges.
 """
 
+from reference.checks import GraphError
 from reference.engine import Value, apply
 from reference.gates import GATES, Gate
-from reference.graph import ComputationalGraph, Graph, GraphError, check_graph, check_values
+from reference.graph import ComputationalGraph, Graph, check_graph, check_values
 
 __all__ = [
     "GATES",

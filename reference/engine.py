@@ -12,23 +12,37 @@ depends only on the graph: the same graph and inputs give the same bits.
 A second ``backward()`` does not accumulate: it recomputes and overwrites
 ``.grad`` of every node it reaches, so calling it twice gives the same result
 and no ``zero_grad`` is needed between training steps.
+
+Every gate of the table is a method of ``Value``, by its name: ``x.relu()``,
+``x.maximum(y)``, ``x.sum(0, keepdims=True)``, ``x.svm_loss(labels)`` (further inputs
+first, then the gate's attributes, by position in declaration order or by name). Only
+the operators ``+ - * / @ ** -``, ``reshape(*shape)`` and ``.T`` are written out below.
+Each call is checked as a node of a JSON graph would be, before its forward runs:
+attributes against their declared types, input shapes against the gate's shape rule;
+a problem is a ``GraphError`` naming the gate. Data is float32 or float64: bools and
+integers become float64, anything else (None, complex, text) is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import types
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from reference.checks import FLOATS, INTEGERS, GraphError, Shape, real_array
 from reference.gates import GATES, VJP, Array, Gate
-
-FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def as_array(data: Any, dtype: Any = None) -> Array:
-    """float32 and float64 are kept; anything else becomes float64 unless ``dtype`` says otherwise."""
-    array = np.asarray(data)
+    """float32 and float64 are kept; bools and integers become float64, or ``dtype`` (float32 or float64)."""
+    if dtype is not None and dtype not in FLOATS:
+        raise GraphError(f"Value: dtype {np.dtype(dtype).name!r}: the engine computes in float32 or float64")
+    try:
+        array = real_array(data)
+    except ValueError as exc:
+        raise GraphError(f"Value: {exc}") from None
     if dtype is not None:
         return array.astype(dtype, copy=False)
     return array if array.dtype in FLOATS else array.astype(np.float64)
@@ -113,64 +127,25 @@ class Value:
 
     # ------------------------------------------------------------- the gates
 
-    def exp(self) -> Value:
-        return apply("exp", self)
+    # Every gate of the table is a method, made by the loop after this class (``gate_method``).
+    # __getattr__ covers a gate declared after this module was imported, and tells mypy about them all.
 
-    def log(self) -> Value:
-        return apply("log", self)
-
-    def sqrt(self) -> Value:
-        return apply("sqrt", self)
-
-    def square(self) -> Value:
-        return apply("square", self)
-
-    def reciprocal(self) -> Value:
-        return apply("reciprocal", self)
-
-    def tanh(self) -> Value:
-        return apply("tanh", self)
-
-    def sigmoid(self) -> Value:
-        return apply("sigmoid", self)
-
-    def relu(self) -> Value:
-        return apply("relu", self)
-
-    def abs(self) -> Value:
-        return apply("abs", self)
-
-    def maximum(self, other: Any) -> Value:
-        return apply("maximum", self, other)
-
-    def minimum(self, other: Any) -> Value:
-        return apply("minimum", self, other)
-
-    def sum(self, axis: int | None = None, keepdims: bool = False) -> Value:
-        return apply("sum", self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: int | None = None, keepdims: bool = False) -> Value:
-        return apply("mean", self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis: int | None = None, keepdims: bool = False) -> Value:
-        return apply("max", self, axis=axis, keepdims=keepdims)
-
-    def transpose(self) -> Value:
-        return apply("transpose", self)
+    def __getattr__(self, name: str) -> Callable[..., Value]:
+        if name not in GATES:  # also what numpy and copy probe for (__array_interface__, __deepcopy__...)
+            raise AttributeError(f"'Value' object has no attribute {name!r}")
+        return types.MethodType(gate_method(name), self)
 
     @property
     def T(self) -> Value:
         return apply("transpose", self)
 
-    def reshape(self, *shape: int | Sequence[int]) -> Value:
-        target = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
-        return apply("reshape", self, shape=tuple(target))
-
-    def svm_loss(self, labels: Sequence[int]) -> Value:
-        return apply("svm_loss", self, labels=labels)
-
-    def softmax_loss(self, labels: Sequence[int]) -> Value:
-        return apply("softmax_loss", self, labels=labels)
+    def reshape(self, *shape: int | Sequence[int], **attrs: Any) -> Value:
+        """``x.reshape(3, 2)`` or ``x.reshape((3, 2))`` as in numpy, or ``x.reshape(shape=(3, 2))``."""
+        if shape and "shape" in attrs:
+            raise TypeError("reshape() got attr 'shape' twice")
+        if shape:
+            attrs["shape"] = shape[0] if len(shape) == 1 and not isinstance(shape[0], INTEGERS) else shape
+        return apply("reshape", self, **attrs)
 
     # ------------------------------------------------------------- operators
 
@@ -213,15 +188,53 @@ class Value:
         return apply("pow_const", self, p=p)
 
 
+def gate_method(name: str) -> Callable[..., Value]:
+    """The ``Value`` method of gate ``name``: ``x.name(*other_inputs, *attrs, **attrs)``.
+
+    Positional arguments after the gate's other inputs are its attrs in declaration order,
+    so ``x.sum(0, True)`` is ``apply("sum", x, axis=0, keepdims=True)``.
+    """
+
+    def method(self: Value, *args: Any, **attrs: Any) -> Value:
+        gate = GATES[name]  # looked up at each call: a gate replaced in the table is the one that runs
+        inputs = gate.arity - 1
+        if len(args) > inputs:
+            args, extra = args[:inputs], args[inputs:]
+            if len(extra) > len(gate.attrs):
+                names = ", ".join(gate.attrs) or "none"
+                raise TypeError(
+                    f"{name}() takes {inputs} more input(s), then at most {len(gate.attrs)} attr(s) "
+                    f"({names}); got {len(args) + len(extra)} positional arguments"
+                )
+            for attr, value in zip(gate.attrs, extra, strict=False):
+                if attr in attrs:
+                    raise TypeError(f"{name}() got attr {attr!r} twice")
+                attrs[attr] = value
+        return apply(gate, self, *args, **attrs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = GATES[name].doc
+    return method
+
+
+for _name in GATES:  # x.relu(), x.maximum(y), x.sum(0, True)... (reshape and the operators are above)
+    if not hasattr(Value, _name):
+        setattr(Value, _name, gate_method(_name))
+
+
 def apply(op: str | Gate, *args: Any, **attrs: Any) -> Value:
-    """Run one gate forward and return the new node that remembers how to go back."""
-    gate = GATES[op] if isinstance(op, str) else op
+    """Check one gate call, run its forward, and return the new node that remembers how to go back."""
+    try:
+        gate = GATES[op] if isinstance(op, str) else op
+    except KeyError:
+        raise GraphError(f"unknown gate {op!r}") from None
     parents: tuple[Value, ...] = args
     if not all(isinstance(a, Value) for a in args):  # numbers and arrays: constants of the Values' dtype
         dtype = next((a.data.dtype for a in args if isinstance(a, Value)), None)
         parents = tuple(
             a if isinstance(a, Value) else Value(a, requires_grad=False, dtype=dtype) for a in args
         )
+    attrs = checked_attrs(gate, [p.data.shape for p in parents], attrs)
     out, vjps = gate.forward(*[p.data for p in parents], **attrs)
     node = Value.__new__(Value)
     node.data = np.asarray(out)
@@ -231,3 +244,27 @@ def apply(op: str | Gate, *args: Any, **attrs: Any) -> Value:
     node._parents = parents if node.requires_grad else ()
     node._vjps = vjps if node.requires_grad else ()
     return node
+
+
+def checked_attrs(gate: Gate, shapes: list[Shape], attrs: dict[str, Any]) -> dict[str, Any]:
+    """``gate.check`` for one call: the attrs as forward takes them, or a GraphError naming the gate.
+
+    The checks of the attrs given run at every call; the shape rule only at the first call
+    with these input shapes and attrs (the later ones find it in ``_CHECKED``).
+    """
+    try:
+        if attrs:
+            attrs = gate.check_attrs(attrs)
+        key = (gate, *shapes, *attrs.values())
+        checked = _CHECKED.get(key)
+        if checked is None:
+            if len(_CHECKED) >= 10_000:
+                _CHECKED.clear()
+            checked = _CHECKED[key] = gate.check(shapes, attrs)[0]
+    except ValueError as exc:
+        raise GraphError(f"{gate.name}: {exc}") from None
+    return attrs or checked  # none given: the declared defaults
+
+
+# (gate, *input shapes, *attrs given) of every call that passed the checks -> the attrs with defaults
+_CHECKED: dict[tuple[Any, ...], dict[str, Any]] = {}

@@ -1,23 +1,26 @@
-"""The gate table: every gate's forward and its hand-written backward, side by side.
+"""The gate table: every gate declared once, its forward and its hand-written backward side by side.
 
-A gate is a function ``forward(*inputs, **attrs) -> (output, vjps)``. ``vjps`` holds
-one function per input; each takes the upstream gradient ``g`` (the gradient of
-the final output with respect to this gate's output) and returns that input's
-share: the *local* gradient multiplied by ``g`` (chain rule). With arrays that
-product is a vector-Jacobian product; the Jacobian itself is never built.
+A gate is a function ``forward(*inputs, **attrs) -> (output, vjps)``. ``vjps`` holds one
+function per input; each takes the upstream gradient ``g`` (the gradient of the final
+output with respect to this gate's output) and returns that input's share: the *local*
+gradient multiplied by ``g`` (chain rule). With arrays that product is a vector-Jacobian
+product; the Jacobian itself is never built. Each docstring below states the forward and
+the local gradients in one line (``dx`` is the share of input ``x``).
+
+The ``@gate`` line above a forward declares everything else about the op, in one place:
+
+    @gate("sum", 1, reduced, axis=Attr(AXIS, default=None), keepdims=Attr(BOOL, default=False))
+
+its name, its number of inputs, its shape rule (``reference.shapes``), its attributes with
+their types and defaults (``reference.checks``) and, for a gate with non-differentiable
+points, ``kinks=``: the convention it follows there. The rest is derived from the table:
+the graph format's validation (``reference.graph``), the ``Value`` method
+(``x.sum(0, keepdims=True)``) and the check of every ``Value`` call (``reference.engine``).
 
 Two things the engine does for every gate, so the rules below stay short:
 - where an input was broadcast in forward, its gradient is summed back to the
   input's shape (``engine.unbroadcast``);
 - an input that needs no gradient never has its rule called.
-
-Each gate also states the shape of its output from the shapes of its inputs
-(``shape``), so a graph can be checked before anything runs.
-
-Conventions at non-differentiable points (the README has them beside JAX's):
-``maximum``/``minimum`` route the whole gradient to the first input on a tie,
-``max`` to the first winner, ``relu`` and ``abs`` give 0 at 0, and ``svm_loss``
-counts a margin of exactly 0 as inactive.
 """
 
 from __future__ import annotations
@@ -28,97 +31,78 @@ from typing import Any
 
 import numpy as np
 
-Array = np.ndarray
-Shape = tuple[int, ...]
+from reference.checks import AXIS, BOOL, LABELS, NUMBER, SHAPE, Array, Attr, Shape, check_declaration
+from reference.shapes import (
+    broadcast,
+    loss_shape,
+    matmul_shape,
+    reduced,
+    reshape_shape,
+    same,
+    transpose_shape,
+)
+
 VJP = Callable[[Array], Array]
 Forward = Callable[..., tuple[Array, tuple[VJP, ...]]]
 ShapeRule = Callable[..., Shape]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity
 class Gate:
+    """One row of the table, as ``@gate`` declares it (``doc`` is the forward's docstring)."""
+
     name: str
-    arity: int
+    arity: int  # the number of inputs
     forward: Forward
     shape: ShapeRule
-    attrs: Mapping[str, Any] = field(default_factory=dict)  # name -> default (REQUIRED if none)
+    attrs: Mapping[str, Attr] = field(default_factory=dict)  # in declaration order
+    kinks: str = ""  # the convention at non-differentiable points; "" for a gate without any
     doc: str = ""
 
+    def check(self, shapes: Sequence[Shape], given: Mapping[str, Any]) -> tuple[dict[str, Any], Shape]:
+        """Check one use of the gate: its attrs (``check_attrs``), then its shape rule on the input shapes.
 
-REQUIRED = object()  # marks an attribute without a default
+        Returns the attrs as ``forward`` takes them and the output's shape; raises ``ValueError``
+        saying what is wrong (the caller adds where).
+        """
+        if len(shapes) != self.arity:
+            raise ValueError(f"takes {self.arity} input(s), got {len(shapes)}")
+        attrs = self.check_attrs(given)
+        return attrs, self.shape(*shapes, **attrs)
+
+    def check_attrs(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The attrs as ``forward`` takes them: each checked against its declared type, defaults filled in."""
+        for name in given:
+            if name not in self.attrs:
+                raise ValueError(f"unknown attr {name!r} (expected: {', '.join(self.attrs) or 'none'})")
+        attrs = {}
+        for name, attr in self.attrs.items():
+            if name in given:
+                try:
+                    attrs[name] = attr.kind.check(given[name])
+                except ValueError as exc:
+                    raise ValueError(f"attr {name!r} {exc}") from None
+            elif attr.required:
+                raise ValueError(f"missing attr {name!r}")
+            else:
+                attrs[name] = attr.default
+        return attrs
+
+
 GATES: dict[str, Gate] = {}
 
 
-def gate(name: str, arity: int, shape: ShapeRule, /, **attrs: Any) -> Callable[[Forward], Forward]:
-    """Register ``forward`` under ``name``: adding a gate means adding one rule."""
+def gate(
+    name: str, arity: int, shape: ShapeRule, /, *, kinks: str = "", **attrs: Attr
+) -> Callable[[Forward], Forward]:
+    """Register ``forward`` under ``name``: adding a gate means adding one declared function."""
 
     def register(forward: Forward) -> Forward:
-        GATES[name] = Gate(name, arity, forward, shape, attrs, (forward.__doc__ or "").strip())
+        check_declaration(name, arity, forward, attrs)  # the forward's signature matches the declaration
+        GATES[name] = Gate(name, arity, forward, shape, dict(attrs), kinks, (forward.__doc__ or "").strip())
         return forward
 
     return register
-
-
-# ---------------------------------------------------------------- shape rules
-
-
-def same(x: Shape, **_: Any) -> Shape:
-    return x
-
-
-def broadcast(x: Shape, y: Shape) -> Shape:
-    try:
-        return tuple(np.broadcast_shapes(x, y))
-    except ValueError:
-        raise ValueError(f"shapes {list(x)} and {list(y)} do not broadcast") from None
-
-
-def reduced(x: Shape, *, axis: int | None, keepdims: bool) -> Shape:
-    if axis is None:
-        return (1,) * len(x) if keepdims else ()
-    if not -len(x) <= axis < len(x):
-        raise ValueError(f"axis {axis} is out of range for an input of shape {list(x)}")
-    axis %= len(x)
-    return x[:axis] + ((1,) if keepdims else ()) + x[axis + 1 :]
-
-
-def matmul_shape(x: Shape, y: Shape) -> Shape:
-    if not (1 <= len(x) <= 2 and 1 <= len(y) <= 2):
-        raise ValueError(f"matmul takes 1-D or 2-D inputs, got shapes {list(x)} and {list(y)}")
-    if x[-1] != y[0]:
-        raise ValueError(f"matmul: inner dimensions differ, shapes {list(x)} and {list(y)}")
-    return x[:-1] + y[1:]
-
-
-def transpose_shape(x: Shape) -> Shape:
-    if len(x) != 2:
-        raise ValueError(f"transpose takes a 2-D input, got shape {list(x)}")
-    return (x[1], x[0])
-
-
-def reshape_shape(x: Shape, *, shape: Sequence[int]) -> Shape:
-    size = int(np.prod(x))
-    known = int(np.prod([d for d in shape if d != -1]))
-    if list(shape).count(-1) > 1 or any(d < -1 or d == 0 for d in shape):
-        raise ValueError(f"reshape: bad target shape {list(shape)}")
-    if -1 in shape:
-        if size % known:
-            raise ValueError(f"reshape: cannot reshape {list(x)} into {list(shape)}")
-        return tuple(size // known if d == -1 else d for d in shape)
-    if known != size:
-        raise ValueError(f"reshape: cannot reshape {list(x)} into {list(shape)}")
-    return tuple(shape)
-
-
-def loss_shape(scores: Shape, *, labels: Sequence[int]) -> Shape:
-    if len(scores) != 2:
-        raise ValueError(f"scores must be 2-D (N, C), got shape {list(scores)}")
-    n, c = scores
-    if len(labels) != n:
-        raise ValueError(f"labels: expected {n} labels for scores of shape {list(scores)}, got {len(labels)}")
-    if any(not 0 <= label < c for label in labels):
-        raise ValueError(f"labels must lie in [0, {c}), got {list(labels)}")
-    return ()
 
 
 # ------------------------------------------------------- two inputs, broadcast
@@ -126,36 +110,38 @@ def loss_shape(scores: Shape, *, labels: Sequence[int]) -> Shape:
 
 @gate("add", 2, broadcast)
 def add(x: Array, y: Array) -> tuple[Array, tuple[VJP, ...]]:
-    """Add distributes: each input gets the upstream gradient unchanged."""
+    """x + y; dx = g, dy = g: add distributes the upstream gradient unchanged."""
     return x + y, (lambda g: g, lambda g: g)
 
 
 @gate("sub", 2, broadcast)
 def sub(x: Array, y: Array) -> tuple[Array, tuple[VJP, ...]]:
+    """x - y; dx = g, dy = -g."""
     return x - y, (lambda g: g, lambda g: -g)
 
 
 @gate("mul", 2, broadcast)
 def mul(x: Array, y: Array) -> tuple[Array, tuple[VJP, ...]]:
-    """Multiply switches: each input gets the other input times upstream."""
+    """x * y; dx = g * y, dy = g * x: multiply switches, each input gets the other times upstream."""
     return x * y, (lambda g: g * y, lambda g: g * x)
 
 
 @gate("div", 2, broadcast)
 def div(x: Array, y: Array) -> tuple[Array, tuple[VJP, ...]]:
+    """x / y; dx = g / y, dy = -g * x / y^2."""
     return x / y, (lambda g: g / y, lambda g: -g * x / (y * y))
 
 
-@gate("maximum", 2, broadcast)
+@gate("maximum", 2, broadcast, kinks="a tie x == y routes the whole gradient to the first input")
 def maximum(x: Array, y: Array) -> tuple[Array, tuple[VJP, ...]]:
-    """Max routes the gradient to the winner; on a tie, to the first input."""
+    """max(x, y) elementwise; dx = g where x wins, dy = g where y wins: max routes to the winner."""
     first = x >= y
     return np.maximum(x, y), (lambda g: g * first, lambda g: g * ~first)
 
 
-@gate("minimum", 2, broadcast)
+@gate("minimum", 2, broadcast, kinks="a tie x == y routes the whole gradient to the first input")
 def minimum(x: Array, y: Array) -> tuple[Array, tuple[VJP, ...]]:
-    """Min routes the gradient to the smaller input; on a tie, to the first."""
+    """min(x, y) elementwise; dx = g where x is smaller, dy = g where y is."""
     first = x <= y
     return np.minimum(x, y), (lambda g: g * first, lambda g: g * ~first)
 
@@ -165,79 +151,89 @@ def minimum(x: Array, y: Array) -> tuple[Array, tuple[VJP, ...]]:
 
 @gate("neg", 1, same)
 def neg(x: Array) -> tuple[Array, tuple[VJP, ...]]:
+    """-x; dx = -g."""
     return -x, (lambda g: -g,)
 
 
 @gate("reciprocal", 1, same)
 def reciprocal(x: Array) -> tuple[Array, tuple[VJP, ...]]:
+    """1 / x; dx = -g / x^2 (computed as -g * out^2)."""
     out = 1 / x
     return out, (lambda g: -g * out * out,)
 
 
 @gate("exp", 1, same)
 def exp(x: Array) -> tuple[Array, tuple[VJP, ...]]:
+    """e^x; dx = g * e^x: the output is its own local gradient."""
     out = np.exp(x)
     return out, (lambda g: g * out,)
 
 
 @gate("log", 1, same)
 def log(x: Array) -> tuple[Array, tuple[VJP, ...]]:
+    """log x; dx = g / x."""
     return np.log(x), (lambda g: g / x,)
 
 
 @gate("sqrt", 1, same)
 def sqrt(x: Array) -> tuple[Array, tuple[VJP, ...]]:
+    """sqrt(x); dx = g / (2 sqrt(x))."""
     out = np.sqrt(x)
     return out, (lambda g: g / (2 * out),)
 
 
 @gate("square", 1, same)
 def square(x: Array) -> tuple[Array, tuple[VJP, ...]]:
+    """x^2; dx = 2x * g."""
     return x * x, (lambda g: 2 * x * g,)
 
 
 @gate("tanh", 1, same)
 def tanh(x: Array) -> tuple[Array, tuple[VJP, ...]]:
+    """tanh x; dx = g * (1 - tanh^2 x)."""
     out = np.tanh(x)
     return out, (lambda g: g * (1 - out * out),)
 
 
 @gate("sigmoid", 1, same)
 def sigmoid(x: Array) -> tuple[Array, tuple[VJP, ...]]:
-    """The fused sigmoid gate: its local gradient is s(1 - s)."""
+    """s = 1 / (1 + e^-x), the fused sigmoid gate; dx = g * s(1 - s)."""
     with np.errstate(over="ignore"):  # e^-x may overflow to inf for very negative x: then s is exactly 0
         s = 1 / (1 + np.exp(-x))
     return s, (lambda g: g * s * (1 - s),)
 
 
-@gate("relu", 1, same)
+@gate("relu", 1, same, kinks="gradient 0 at x == 0")
 def relu(x: Array) -> tuple[Array, tuple[VJP, ...]]:
-    """Gradient 0 at 0."""
+    """max(x, 0); dx = g where x > 0, else 0. NaN stays NaN (it is not <= 0)."""
     on = x > 0
-    return np.where(on, x, 0).astype(x.dtype), (lambda g: g * on,)
+    return np.where(x <= 0, 0, x).astype(x.dtype, copy=False), (lambda g: g * on,)
 
 
-@gate("abs", 1, same)
+@gate("abs", 1, same, kinks="gradient 0 at x == 0 (sign(0) = 0)")
 def abs_(x: Array) -> tuple[Array, tuple[VJP, ...]]:
-    """Gradient sign(x): 0 at 0."""
+    """|x|; dx = g * sign(x)."""
     return np.abs(x), (lambda g: g * np.sign(x),)
 
 
 # ------------------------------------------------------------ with a constant
 
 
-@gate("add_const", 1, same, c=REQUIRED)
+@gate("add_const", 1, same, c=Attr(NUMBER))
 def add_const(x: Array, *, c: float) -> tuple[Array, tuple[VJP, ...]]:
+    """c + x; dx = g."""
     return c + x, (lambda g: g,)
 
 
-@gate("mul_const", 1, same, c=REQUIRED)
+@gate("mul_const", 1, same, c=Attr(NUMBER))
 def mul_const(x: Array, *, c: float) -> tuple[Array, tuple[VJP, ...]]:
+    """c * x; dx = c * g."""
     return c * x, (lambda g: c * g,)
 
 
-@gate("pow_const", 1, same, p=REQUIRED)
+@gate("pow_const", 1, same, p=Attr(NUMBER))
 def pow_const(x: Array, *, p: float) -> tuple[Array, tuple[VJP, ...]]:
+    """x^p; dx = g * p x^(p - 1)."""
     return x**p, (lambda g: g * p * x ** (p - 1),)
 
 
@@ -246,7 +242,7 @@ def pow_const(x: Array, *, p: float) -> tuple[Array, tuple[VJP, ...]]:
 
 @gate("matmul", 2, matmul_shape)
 def matmul(x: Array, y: Array) -> tuple[Array, tuple[VJP, ...]]:
-    """numpy semantics for 1-D and 2-D: a 1-D left input is a row, a 1-D right one a column."""
+    """x @ y (1-D or 2-D: a 1-D left input is a row, a 1-D right one a column); dx = g @ y.T, dy = x.T @ g."""
 
     def dx(g: Array) -> Array:
         return np.multiply.outer(g, y) if y.ndim == 1 else g @ y.T
@@ -264,20 +260,29 @@ def _spread(g: Array, shape: Shape, axis: int | None, keepdims: bool) -> Array:
     return np.broadcast_to(g, shape).copy()
 
 
-@gate("sum", 1, reduced, axis=None, keepdims=False)
-def sum_(x: Array, *, axis: int | None = None, keepdims: bool = False) -> tuple[Array, tuple[VJP, ...]]:
+@gate("sum", 1, reduced, axis=Attr(AXIS, default=None), keepdims=Attr(BOOL, default=False))
+def sum_(x: Array, *, axis: int | None, keepdims: bool) -> tuple[Array, tuple[VJP, ...]]:
+    """x summed over axis (all axes for None); dx = g copied to every summed element."""
     return x.sum(axis=axis, keepdims=keepdims), (lambda g: _spread(g, x.shape, axis, keepdims),)
 
 
-@gate("mean", 1, reduced, axis=None, keepdims=False)
-def mean(x: Array, *, axis: int | None = None, keepdims: bool = False) -> tuple[Array, tuple[VJP, ...]]:
+@gate("mean", 1, reduced, axis=Attr(AXIS, default=None), keepdims=Attr(BOOL, default=False))
+def mean(x: Array, *, axis: int | None, keepdims: bool) -> tuple[Array, tuple[VJP, ...]]:
+    """x averaged over axis; dx = g / count, copied to every averaged element."""
     count = x.size if axis is None else x.shape[axis]
     return x.mean(axis=axis, keepdims=keepdims), (lambda g: _spread(g, x.shape, axis, keepdims) / count,)
 
 
-@gate("max", 1, reduced, axis=None, keepdims=False)
-def max_(x: Array, *, axis: int | None = None, keepdims: bool = False) -> tuple[Array, tuple[VJP, ...]]:
-    """Routes the gradient to the winner; with ties, to the first one (numpy's argmax)."""
+@gate(
+    "max",
+    1,
+    reduced,
+    axis=Attr(AXIS, default=None),
+    keepdims=Attr(BOOL, default=False),
+    kinks="ties: the whole gradient goes to the first winner (numpy's argmax)",
+)
+def max_(x: Array, *, axis: int | None, keepdims: bool) -> tuple[Array, tuple[VJP, ...]]:
+    """x's largest element over axis; dx = g at the winner, 0 elsewhere: max routes to the winner."""
 
     def vjp(g: Array) -> Array:
         grad = np.zeros_like(x)
@@ -293,20 +298,22 @@ def max_(x: Array, *, axis: int | None = None, keepdims: bool = False) -> tuple[
 
 @gate("transpose", 1, transpose_shape)
 def transpose(x: Array) -> tuple[Array, tuple[VJP, ...]]:
+    """x.T (2-D); dx = g.T."""
     return x.T, (lambda g: g.T,)
 
 
-@gate("reshape", 1, reshape_shape, shape=REQUIRED)
+@gate("reshape", 1, reshape_shape, shape=Attr(SHAPE))
 def reshape(x: Array, *, shape: Sequence[int]) -> tuple[Array, tuple[VJP, ...]]:
+    """x's elements in another shape; dx = g in x's shape."""
     return x.reshape(shape), (lambda g: g.reshape(x.shape),)
 
 
 # ------------------------------------------------- course losses on (N, C) scores
 
 
-@gate("svm_loss", 1, loss_shape, labels=REQUIRED)
+@gate("svm_loss", 1, loss_shape, labels=Attr(LABELS), kinks="a margin of exactly 0 counts as inactive")
 def svm_loss(scores: Array, *, labels: Sequence[int]) -> tuple[Array, tuple[VJP, ...]]:
-    """Multiclass hinge, margin 1, averaged over N; a margin of exactly 0 counts as inactive."""
+    """Multiclass hinge, margin 1, mean over N; ds = g/N per active margin, minus that on the label."""
     n = scores.shape[0]
     rows, y = np.arange(n), np.asarray(labels)
     margins = scores - scores[rows, y][:, None] + 1
@@ -316,12 +323,12 @@ def svm_loss(scores: Array, *, labels: Sequence[int]) -> tuple[Array, tuple[VJP,
     return np.where(margins > 0, margins, 0).sum() / n, (lambda g: g * active / n,)
 
 
-@gate("softmax_loss", 1, loss_shape, labels=REQUIRED)
+@gate("softmax_loss", 1, loss_shape, labels=Attr(LABELS))
 def softmax_loss(scores: Array, *, labels: Sequence[int]) -> tuple[Array, tuple[VJP, ...]]:
-    """Mean cross-entropy of softmax(scores); shifting by the row max keeps exp finite."""
+    """Mean cross-entropy of softmax(scores); ds = g * (p - onehot(label)) / N."""
     n = scores.shape[0]
     rows, y = np.arange(n), np.asarray(labels)
-    shifted = scores - scores.max(axis=1, keepdims=True)
+    shifted = scores - scores.max(axis=1, keepdims=True)  # shifting by the row max keeps exp finite
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     dscores = np.exp(log_probs)
     dscores[rows, y] -= 1  # d(-log p_y)/ds = p - onehot(y)

@@ -10,25 +10,24 @@ A graph is plain JSON data::
 
 ``inputs`` maps names to shapes, ``nodes`` come in topological order, ``args`` name
 inputs or earlier nodes, ``attrs`` is optional. ``check_graph`` validates all of
-it, shapes included, before anything runs; every complaint is a ``GraphError``
-naming the culprit.
+it, shapes included, before anything runs: each node's attrs against the types its
+gate declares, then the gate's shape rule (``Gate.check``; this module knows no op
+or attr by name). Every complaint is a ``GraphError`` naming the culprit.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from reference.engine import FLOATS, Value, apply
-from reference.gates import GATES, REQUIRED, Array, Gate, Shape
+from reference.checks import FLOATS, GraphError, Shape, dims, real_array
+from reference.engine import Value, apply
+from reference.gates import GATES, Array, Gate
 
-
-class GraphError(ValueError):
-    """An invalid graph, case or value; the message names the culprit."""
+__all__ = ["ComputationalGraph", "Graph", "GraphError", "Node", "check_graph", "check_values"]
 
 
 @dataclass(frozen=True)
@@ -50,41 +49,6 @@ class Graph:
         return self.inputs[name] if name in self.inputs else next(n.shape for n in self.nodes if n.id == name)
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
-
-
-def _check_attr(where: str, name: str, value: Any) -> Any:
-    """Type-check one attribute; returns it in the form the gate expects."""
-    if name in ("c", "p"):
-        if not _is_number(value) or not abs(value) <= sys.float_info.max:  # no nan, no inf, no 10**400
-            raise GraphError(f"{where}: attr {name!r} must be a finite number, got {value!r}")
-        return value
-    if name == "axis":
-        if value is not None and not _is_int(value):
-            raise GraphError(f"{where}: attr 'axis' must be an integer or null, got {value!r}")
-        return value
-    if name == "keepdims":
-        if not isinstance(value, bool):
-            raise GraphError(f"{where}: attr 'keepdims' must be true or false, got {value!r}")
-        return value
-    if name in ("shape", "labels"):
-        if not isinstance(value, list | tuple) or not all(_is_int(v) for v in value):
-            raise GraphError(f"{where}: attr {name!r} must be a list of integers, got {value!r}")
-        return tuple(value)
-    raise AssertionError(f"no type rule for attr {name!r}")  # a gate declared an attr nobody checks
-
-
-def _check_shape(where: str, shape: Any) -> Shape:
-    if not isinstance(shape, list | tuple) or not all(_is_int(d) and d > 0 for d in shape):
-        raise GraphError(f"{where}: shape must be a list of positive integers, got {shape!r}")
-    return tuple(shape)
-
-
 def check_graph(graph: Any) -> Graph:
     """Validate a graph (as parsed from JSON) and infer every node's shape."""
     if not isinstance(graph, Mapping):
@@ -97,7 +61,14 @@ def check_graph(graph: Any) -> Graph:
             raise GraphError(f"graph: missing {key!r}")
     if not isinstance(graph["inputs"], Mapping) or not graph["inputs"]:
         raise GraphError("graph: 'inputs' must be a non-empty object mapping names to shapes")
-    shapes = {str(name): _check_shape(f"input {name!r}", s) for name, s in graph["inputs"].items()}
+    shapes: dict[str, Shape] = {}
+    for name, shape in graph["inputs"].items():
+        if not isinstance(name, str):
+            raise GraphError(f"input {name!r}: input names must be strings")
+        try:
+            shapes[name] = dims(shape)
+        except ValueError as exc:
+            raise GraphError(f"input {name!r}: {exc}") from None
     if not isinstance(graph["nodes"], list):
         raise GraphError("graph: 'nodes' must be a list")
     nodes = []
@@ -134,17 +105,8 @@ def _check_node(spec: Mapping[str, Any], shapes: Mapping[str, Shape]) -> Node:
     given = {} if spec.get("attrs") is None else spec["attrs"]  # null means none; [] or 0 is an error
     if not isinstance(given, Mapping):
         raise GraphError(f"{where}: 'attrs' must be an object")
-    for name in given:
-        if name not in gate.attrs:
-            expected = ", ".join(gate.attrs) or "none"
-            raise GraphError(f"{where}: unknown attr {name!r} (expected: {expected})")
-    attrs = {}
-    for name, default in gate.attrs.items():
-        if name not in given and default is REQUIRED:
-            raise GraphError(f"{where}: missing attr {name!r}")
-        attrs[name] = _check_attr(where, name, given.get(name, default))
-    try:
-        shape = gate.shape(*(shapes[a] for a in args), **attrs)
+    try:  # attrs against the types the gate declares, then its shape rule
+        attrs, shape = gate.check([shapes[a] for a in args], given)
     except ValueError as exc:
         raise GraphError(f"{where}: {exc}") from None
     return Node(node_id, gate, tuple(args), attrs, shape)
@@ -202,12 +164,9 @@ def check_values(graph: Graph, values: Any, dtype: Any = np.float64) -> dict[str
         if name not in values:
             raise GraphError(f"input {name!r}: missing value")
         try:
-            array = np.asarray(values[name])
-        except (TypeError, ValueError):
-            array = np.asarray(None)
-        if array.dtype.kind not in "biuf":
-            raise GraphError(f"input {name!r}: not a number or a (nested) list of numbers")
-        array = array.astype(dtype)
+            array = real_array(values[name]).astype(dtype)
+        except ValueError as exc:
+            raise GraphError(f"input {name!r}: {exc}") from None
         if array.shape != shape:
             raise GraphError(f"input {name!r}: expected shape {list(shape)}, got {list(array.shape)}")
         arrays[name] = array
