@@ -349,3 +349,20 @@ def test_edge_samplers_hit_their_kinks_and_ties() -> None:
     for target in ("batchnorm", "spatial_batchnorm"):
         x = draw(target)[0]
         assert np.var(x[:, 0]) == 0.0
+
+
+def test_a_training_step_that_modifies_x_does_not_change_test_mode(samples: dict[str, ModuleType]) -> None:
+    good = samples["vision_correct"]
+
+    def batchnorm_forward(x: Any, gamma: Any, beta: Any, bn_param: dict[str, Any]) -> Any:
+        result = good.batchnorm_forward(x.copy(), gamma, beta, bn_param)
+        x -= 1000.0  # the caller's array, after use
+        return result
+
+    def dropout_forward(x: Any, param: dict[str, Any]) -> Any:
+        result = good.dropout_forward(x.copy(), param)
+        x *= 0.0
+        return result
+
+    assert {r.status for r in judged([batchnorm_forward, good.batchnorm_backward], "batchnorm")} == {MATCH}
+    assert {r.status for r in judged([dropout_forward, good.dropout_backward], "dropout")} == {MATCH}

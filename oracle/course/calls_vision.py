@@ -107,6 +107,7 @@ def batchnorm_call(forward_name: str, backward_name: str) -> Call:
     ) -> Outcome:
         forward, backward = impl
         x, gamma, beta, running_mean, running_var = inputs
+        for_test = [copy_for_student(a) for a in inputs]  # before the training step can modify them
         bn_param: dict[str, Any] = {"mode": "train", "eps": settings["eps"], "momentum": settings["momentum"]}
         if not settings["fresh"]:
             bn_param.update(
@@ -116,10 +117,9 @@ def batchnorm_call(forward_name: str, backward_name: str) -> Call:
         out = snapshot(out)
         extras = {key: snapshot(bn_param.get(key)) for key in ("running_mean", "running_var")}
         grads, problem = _backward(backward, backward_name, upstream, cache, names)
-        test_param = {**bn_param, "mode": "test", "running_mean": running_mean, "running_var": running_var}
+        test_param = {**bn_param, "mode": "test", "running_mean": for_test[3], "running_var": for_test[4]}
         stage = f"{forward_name} (mode 'test')"
-        arrays = [copy_for_student(a) for a in (x, gamma, beta)]
-        test_out, _ = pair(step(stage, forward, *arrays, test_param), stage, "(out, cache)")
+        test_out, _ = pair(step(stage, forward, *for_test[:3], test_param), stage, "(out, cache)")
         extras[TEST_OUTPUT] = snapshot(test_out)
         return Outcome(out, grads, problem=problem, extras=extras)
 
@@ -236,13 +236,14 @@ def dropout_call(forward_name: str, backward_name: str) -> Call:
     ) -> Outcome:
         forward, backward = impl
         (x,) = inputs
+        x_for_test = copy_for_student(x)  # before the training step can modify it
         param = {"mode": "train", "p": settings["p"], "seed": settings["seed"]}
         out, cache = pair(step(forward_name, forward, x, param), forward_name, "(out, cache)")
         out = snapshot(out)
         grads, problem = _backward(backward, backward_name, upstream, cache, names)
         stage = f"{forward_name} (mode 'test')"
         test_param = {**param, "mode": "test"}
-        test_out, _ = pair(step(stage, forward, copy_for_student(x), test_param), stage, "(out, cache)")
+        test_out, _ = pair(step(stage, forward, x_for_test, test_param), stage, "(out, cache)")
         extras = {TEST_OUTPUT: snapshot(test_out)}
         if isinstance(out, np.ndarray) and out.dtype.kind in "biuf" and out.size:
             extras[KEPT] = np.asarray(np.mean(out != 0), dtype=x.dtype)
