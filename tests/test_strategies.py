@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 import functools
 import json
 import os
@@ -338,3 +339,157 @@ def test_the_numpy_chooser_stays_in_range():
     assert {chooser.choice("abc") for _ in range(200)} == set("abc")
     assert {chooser.boolean() for _ in range(200)} == {False, True}
     assert chooser.integer(3, 3) == 3
+
+
+# ------------------------------------------------------------------ wide mode
+
+
+@functools.cache
+def wide_campaign(n: int = N_GRAPHS, seed: int = SEED) -> tuple[dict[str, Any], ...]:
+    return tuple(S.campaign_graph(seed, i, mode="wide") for i in range(n))
+
+
+def check_wide_safe(graph: dict[str, Any], node_values: dict[str, np.ndarray]) -> None:
+    """Wide values stay inside every gate's wide domain and below the wide limit."""
+    lo, hi = S.WIDE.positive
+    for op, value in guarded(graph, node_values):
+        assert lo <= value.min() and value.max() <= hi, (op, graph)
+    for node in graph["nodes"]:
+        if node["op"] == "exp":
+            value = node_values[node["args"][0]]
+            assert value.min() >= -80 and value.max() <= 13, graph
+    for name, value in node_values.items():
+        assert np.max(np.abs(value), initial=0) <= S.WIDE.limit, (name, graph)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_wide_cases_are_certified_finite_safe_and_never_on_a_kink(dtype):
+    hit: collections.Counter[str] = collections.Counter()
+    for i, graph in enumerate(wide_campaign()):
+        check_structure(graph)
+        assert S.certify(graph, S.WIDE) == "", graph
+        for k in range(2):
+            values, cotangent = S.campaign_inputs(graph, SEED, i, k, dtype, mode="wide")
+            check_plain(values, cotangent, graph, dtype)
+            assert all(1e-4 <= abs(x) <= 100 for v in values.values() for x in leaves(v))
+            node_values = evaluate(graph, values, cotangent, dtype)
+            check_wide_safe(graph, node_values)
+            hit.update(kinks(graph, node_values))
+    assert not hit, f"wide values sat on kinks: {dict(hit)}"
+
+
+def test_wide_values_reach_every_gates_whole_safe_domain():
+    """Measured over these 300 graphs x 2 input sets (the bounds below are about half of it):
+    inputs below 1e-2 33%, above 10 16%; exp arguments below -20 13%, below -6.9 32% (exp
+    under 1e-3), above 5 9%; tanh and sigmoid beyond +-10 25% and 18%; log arguments below
+    1e-4 23%, above 1e3 5%; divisors below 1e-4 16%."""
+    seen: collections.Counter[str] = collections.Counter()
+    total: collections.Counter[str] = collections.Counter()
+    for i, graph in enumerate(wide_campaign()):
+        for k in range(2):
+            values, cotangent = S.campaign_inputs(graph, SEED, i, k, mode="wide")
+            node_values = evaluate(graph, values, cotangent, "float64")
+            for name in graph["inputs"]:
+                magnitude = np.abs(node_values[name])
+                total["input"] += magnitude.size
+                seen["input < 1e-2"] += np.sum(magnitude < 1e-2)
+                seen["input > 10"] += np.sum(magnitude > 10)
+            for node in graph["nodes"]:
+                op, arg = node["op"], node_values[node["args"][0]]
+                total[op] += arg.size
+                if op == "exp":
+                    seen["exp < -20"] += np.sum(arg < -20)
+                    seen["exp < -6.9"] += np.sum(arg < -6.9)
+                    seen["exp > 5"] += np.sum(arg > 5)
+                elif op in ("tanh", "sigmoid"):
+                    seen[f"{op} > 10"] += np.sum(np.abs(arg) > 10)
+                elif op == "log":
+                    seen["log < 1e-4"] += np.sum(arg < 1e-4)
+                    seen["log > 1e3"] += np.sum(arg > 1e3)
+                elif op == "div":
+                    divisor = node_values[node["args"][1]]
+                    total["divisor"] += divisor.size
+                    seen["divisor < 1e-4"] += np.sum(divisor < 1e-4)
+    minimum = {
+        "input < 1e-2": 0.15,
+        "input > 10": 0.08,
+        "exp < -20": 0.06,
+        "exp < -6.9": 0.15,
+        "exp > 5": 0.04,
+        "tanh > 10": 0.12,
+        "sigmoid > 10": 0.09,
+        "log < 1e-4": 0.1,
+        "log > 1e3": 0.02,
+        "divisor < 1e-4": 0.07,
+    }
+    fractions = {key: seen[key] / total[key.split()[0]] for key in minimum}
+    assert all(fractions[key] >= minimum[key] for key in minimum), fractions
+
+
+def test_wide_graphs_use_every_op_and_fan_out():
+    counts = collections.Counter(n["op"] for g in wide_campaign() for n in g["nodes"])
+    assert set(counts) == set(S.OPS), set(S.OPS) - set(counts)
+    assert sum(map(fans_out, wide_campaign())) / N_GRAPHS >= 0.3
+
+
+def test_wide_values_need_a_graph_built_for_them():
+    graph = {"inputs": {"x": [2]}, "nodes": [{"id": "n0", "op": "log", "args": ["x"]}], "output": "n0"}
+    assert "not in" in S.certify(graph, S.WIDE)
+    with pytest.raises(ValueError, match="mode='wide'"):
+        S.campaign_inputs(graph, SEED, 0, 0, mode="wide")
+    # default graphs are certified for default values; many are not safe for wide ones
+    assert all(S.certify(graph, S.DEFAULT) == "" for graph in campaign())
+    assert sum(bool(S.certify(graph, S.WIDE)) for graph in campaign()) >= 50
+
+
+def test_a_wide_graph_whose_gradients_cannot_be_bounded_is_drawn_again():
+    tight = dataclasses.replace(S.WIDE, gradient_limit=50.0)
+    for i in range(30):
+        graph = S.build_graph(S.NumpyChooser(np.random.default_rng(i)), mode=tight)
+        assert S.certify(graph, tight) == ""
+    assert any(S.certify(graph, tight) for graph in wide_campaign(30))  # so some were drawn again
+    with pytest.raises(ValueError, match="certified"):
+        S.build_graph(
+            S.NumpyChooser(np.random.default_rng(0)), mode=dataclasses.replace(S.WIDE, gradient_limit=0)
+        )
+
+
+def test_modes_are_checked_and_edge_is_the_older_spelling():
+    graph = campaign()[0]
+    assert S.campaign_inputs(graph, SEED, 0, 1, mode="edge") == S.campaign_inputs(
+        graph, SEED, 0, 1, edge=True
+    )
+    assert S.campaign_inputs(graph, SEED, 0, 1, mode="default") == S.campaign_inputs(graph, SEED, 0, 1)
+    assert all(S.campaign_graph(SEED, i, mode="edge") == campaign()[i] for i in range(20))
+    assert S.MODES == ("default", "edge", "wide")
+    with pytest.raises(ValueError, match="mode"):
+        S.campaign_inputs(graph, SEED, 0, 0, mode="huge")
+    with pytest.raises(ValueError, match="contradicts"):
+        S.campaign_inputs(graph, SEED, 0, 0, edge=True, mode="wide")
+    with pytest.raises(ValueError, match="mode"):
+        S.cases(mode="tiny")
+    with pytest.raises(ValueError, match="mode"):
+        S.campaign_graph(SEED, 0, mode="edgy")
+
+
+@given(S.cases(mode="wide"))
+def test_hypothesis_wide_cases_are_certified_finite_and_safe(case):
+    graph = case["graph"]
+    check_structure(graph)
+    assert S.certify(graph, S.WIDE) == ""
+    check_plain(case["values"], case["cotangent"], graph, "float64")
+    node_values = evaluate(graph, case["values"], case["cotangent"], "float64")
+    check_wide_safe(graph, node_values)
+    assert not kinks(graph, node_values)
+
+
+@given(S.cases(mode="wide", dtype="float32"))
+def test_hypothesis_wide_float32_cases_are_finite_and_safe(case):
+    check_plain(case["values"], case["cotangent"], case["graph"], "float32")
+    check_wide_safe(case["graph"], evaluate(case["graph"], case["values"], case["cotangent"], "float32"))
+
+
+@given(S.graphs(max_nodes=4, ops=["log", "div", "matmul", "max"], mode="wide"))
+def test_hypothesis_wide_ops_restrict_the_vocabulary_but_for_wide_guards(graph):
+    check_structure(graph, max_nodes=4)
+    assert {n["op"] for n in graph["nodes"]} <= {"log", "div", "matmul", "max"} | S.WIDE_GUARD_OPS

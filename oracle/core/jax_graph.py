@@ -1,13 +1,14 @@
 """The JAX side: one table from op name to its JAX function, and one interpreter over the graph format.
 
-This is the oracle's translation of the graph format, written from the op names and
-their documented meaning, independently of ``reference/gates.py``. The interpreter
-reads the raw JSON graph; nothing of the engine's is used here.
+The table is derived from the op declarations (``oracle.ops``: each ``Op.jax`` is the
+oracle's translation of that op, written from its documented meaning, independently of
+``reference/gates.py``). The interpreter reads the raw JSON graph; nothing of the engine's
+is used here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
@@ -15,52 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import oracle  # noqa: F401  (switches JAX to 64-bit mode before any array is made)
+from oracle.ops import JaxFn, jax_table
 
-JaxFn = Callable[..., jax.Array]
-
-
-def _svm_loss(scores: jax.Array, labels: Sequence[int]) -> jax.Array:
-    n = scores.shape[0]
-    correct = scores[jnp.arange(n), jnp.asarray(labels)][:, None]
-    is_label = jnp.arange(scores.shape[1])[None, :] == jnp.asarray(labels)[:, None]
-    margins = jnp.where(is_label, 0.0, jnp.maximum(0.0, scores - correct + 1.0))
-    return margins.sum() / n
-
-
-def _softmax_loss(scores: jax.Array, labels: Sequence[int]) -> jax.Array:
-    log_probs = jax.nn.log_softmax(scores, axis=1)
-    return -log_probs[jnp.arange(scores.shape[0]), jnp.asarray(labels)].mean()
-
-
-JAX_OPS: dict[str, JaxFn] = {
-    "add": jnp.add,
-    "sub": jnp.subtract,
-    "mul": jnp.multiply,
-    "div": jnp.divide,
-    "maximum": jnp.maximum,
-    "minimum": jnp.minimum,
-    "neg": jnp.negative,
-    "reciprocal": jnp.reciprocal,
-    "exp": jnp.exp,
-    "log": jnp.log,
-    "sqrt": jnp.sqrt,
-    "square": jnp.square,
-    "tanh": jnp.tanh,
-    "sigmoid": jax.nn.sigmoid,
-    "relu": jax.nn.relu,
-    "abs": jnp.abs,
-    "add_const": lambda x, c: c + x,
-    "mul_const": lambda x, c: c * x,
-    "pow_const": lambda x, p: x**p,
-    "matmul": jnp.matmul,
-    "sum": lambda x, axis=None, keepdims=False: jnp.sum(x, axis=axis, keepdims=keepdims),
-    "mean": lambda x, axis=None, keepdims=False: jnp.mean(x, axis=axis, keepdims=keepdims),
-    "max": lambda x, axis=None, keepdims=False: jnp.max(x, axis=axis, keepdims=keepdims),
-    "transpose": jnp.transpose,
-    "reshape": lambda x, shape: jnp.reshape(x, tuple(shape)),
-    "svm_loss": _svm_loss,
-    "softmax_loss": _softmax_loss,
-}
+JAX_OPS: dict[str, JaxFn] = jax_table()  # declared with each op in oracle.ops
 
 
 def graph_function(graph: Mapping[str, Any]) -> Callable[[Mapping[str, jax.Array]], jax.Array]:
