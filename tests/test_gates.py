@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_vision_gates import VISION_CASES, VISION_NUMPY  # the vision layers' rows (reference.layers)
 
 from reference import GATES, Value, apply
 
@@ -210,6 +211,7 @@ def make_cases() -> list[Case]:
         labels = [int(label) for label in RNG.integers(0, c, size=n)]
         cases.append(Case("svm_loss", [svm_scores(n, c, labels)], {"labels": labels}))
         cases.append(Case("softmax_loss", [3 * normal(n, c)], {"labels": labels}))
+    cases += [Case(gate, inputs, attrs) for gate, inputs, attrs in VISION_CASES]
     return cases
 
 
@@ -272,6 +274,7 @@ NUMPY: dict[str, Callable[..., Any]] = {
     "reshape": np.reshape,
     "svm_loss": svm_loss_loops,
     "softmax_loss": softmax_loss_loops,
+    **VISION_NUMPY,
 }
 
 
