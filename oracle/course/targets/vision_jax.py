@@ -18,6 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from oracle.ops import vision as ops_vision
+
 TEST_OUTPUT = "the test-mode output"  # extras: the forward's output with mode 'test'
 KEPT = "the fraction of units kept"  # extras: dropout's kept fraction, judged for plausibility
 
@@ -27,12 +29,7 @@ Extras = dict[str, jax.Array]
 # ------------------------------------------------------------ convolution and pooling
 
 
-def conv(x: jax.Array, w: jax.Array, b: jax.Array, *, stride: int, pad: int) -> jax.Array:
-    """The course's convolution (a cross-correlation, as every deep learning library computes it)."""
-    out = lax.conv_general_dilated(
-        x, w, (stride, stride), [(pad, pad), (pad, pad)], dimension_numbers=("NCHW", "OIHW", "NCHW")
-    )
-    return out + b[None, :, None, None]
+conv = ops_vision.conv2d  # the course's convolution is the graph op's: a cross-correlation, NCHW
 
 
 def max_pool(
@@ -41,12 +38,11 @@ def max_pool(
     """Max pooling. ``ties`` says where a tied window's gradient goes (the output is the same).
 
     ``first``: all of it to the first winner in row-major order, JAX's own convention for
-    ``lax.reduce_window`` and the course's ``np.argmax``; ``last``: to the last winner;
-    ``split``: equal shares, as the course's fast pooling layer does.
+    ``lax.reduce_window`` (the graph op's) and the course's ``np.argmax``; ``last``: to the
+    last winner; ``split``: equal shares, as the course's fast pooling layer does.
     """
     if ties == "first":
-        window = (1, 1, pool_height, pool_width)
-        return lax.reduce_window(x, -jnp.inf, lax.max, window, (1, 1, stride, stride), "VALID")
+        return ops_vision.max_pool2d(x, pool_height, pool_width, stride)
     windows = _windows(x, pool_height, pool_width, stride)  # (N, C, H', W', pool_height * pool_width)
     frozen = lax.stop_gradient(windows)
     best = jnp.max(frozen, axis=-1, keepdims=True)
