@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import class_check, depth, lecture_mlp, oracle_campaign, scalar_mlp
+from bench import class_check, depth, lecture_mlp, oracle_campaign, scalar_mlp, vision
 from bench.common import Row, load, machine, table, write_csv
 
-BENCHMARKS = ("depth", "scalar_mlp", "lecture_mlp", "oracle", "class_check")
+BENCHMARKS = ("depth", "scalar_mlp", "lecture_mlp", "oracle", "vision", "class_check")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         "scalar_mlp": lambda: scalar_mlp.run(args.quick),
         "lecture_mlp": lambda: lecture_mlp.run(args.quick),
         "oracle": lambda: oracle_campaign.run(args.quick, args.graphs, args.oracle_repeats),
+        "vision": lambda: vision.run(args.quick),
         "class_check": lambda: class_check.run(args.quick),
     }
     print(f"machine: {machine()}")

@@ -8,7 +8,8 @@ two-layer network). ``shapes`` (the gates' shape rules) and ``checks`` (attribut
 This package never imports jax or ``oracle``: it is what the oracle judges.
 """
 
-from reference import sequence  # noqa: F401  (registers the recurrent layers' gates in GATES)
+from reference import layers as layers  # the vision layers' gates: conv2d, pooling, the norms, dropout
+from reference import sequence as sequence  # the recurrent layers' gates: embedding, slice, concat, ...
 from reference.checks import GraphError
 from reference.engine import Value, apply
 from reference.gates import GATES, Gate

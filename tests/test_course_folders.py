@@ -53,9 +53,12 @@ def test_an_assignment_file_that_imports_its_package_checks_without_setup(
     assert unfinished.iloc[0].detail.startswith(
         "not implemented: conv_forward_naive is still the assignment's"
     )
-    assert unfinished.iloc[0].judge == "fd"  # no reference for it: even its not-implemented row says so
+    assert unfinished.iloc[0].judge == "jax"  # oracle.course.targets.vision_conv
+    assert "conv_naive (layer): not implemented: conv_forward_naive is still the assignment's" in text
+    # a pair without a reference is judged by finite differences, and says so
+    assert set(frame[frame.target == "leaky_relu"].judge) == {"fd"}
     assert (
-        "conv_naive (layer, judge fd: finite differences of your own forward, which is itself unverified): "
+        "leaky_relu (layer, judge fd: finite differences of your own forward, which is itself unverified): "
         in text
     )
 

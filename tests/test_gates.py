@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_vision_gates import VISION_CASES, VISION_NUMPY  # the vision layers' rows (reference.layers)
 
 from reference import GATES, Value, apply
 
@@ -233,6 +234,7 @@ def make_cases() -> list[Case]:
         labels = [int(label) for label in RNG.integers(0, shape[-1], size=positions)]
         mask = [True] + [bool(m) for m in RNG.integers(0, 2, size=positions - 1)]
         cases.append(Case("temporal_softmax_loss", [3 * normal(*shape)], {"labels": labels, "mask": mask}))
+    cases += [Case(gate, inputs, attrs) for gate, inputs, attrs in VISION_CASES]
     return cases
 
 
@@ -315,6 +317,7 @@ NUMPY: dict[str, Callable[..., Any]] = {
     "slice": lambda x, axis, start, size: np.take(x, range(start, start + size), axis=axis),
     "concat": lambda x, y, axis: np.concatenate([x, y], axis=axis),
     "temporal_softmax_loss": temporal_softmax_loss_loops,
+    **VISION_NUMPY,
 }
 
 

@@ -188,6 +188,10 @@ def test_what_a_submission_prints_or_writes_stays_in_its_worker(
         "fd_layers_buggy",  # pairs without a reference: finite differences computed by the judge
         "sequence_buggy",
         "templates",  # unfinished code: one row per target
+        "vision_correct",  # batch norm's running averages and dropout's p, read from the student's dicts
+        "vision_correct_2016",
+        "vision_buggy",
+        "vision_layer_utils",  # the sandwiches: a module importing its layers
     ],
 )
 def test_isolated_and_in_process_checks_write_the_same_bytes(sample: str, tmp_path: Path) -> None:

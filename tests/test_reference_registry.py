@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from test_gates import CASES, assert_matches_finite_differences
+from test_vision_gates import VISION_ATTRS
 
 import reference.graph
 from reference import GATES, ComputationalGraph, Gate, GraphError, Value, apply, check_graph
@@ -56,6 +57,7 @@ def test_declared_attrs():
         "reshape": {"shape": (SHAPE, required)},
         "svm_loss": {"labels": (LABELS, required)},
         "softmax_loss": {"labels": (LABELS, required)},
+        **VISION_ATTRS,
     }
     assert {name: declared[name] for name in expected} == expected
     assert not any(declared[name] for name in ("add", "exp", "matmul", "transpose", "relu"))
@@ -63,7 +65,7 @@ def test_declared_attrs():
 
 def test_the_gates_with_kinks_declare_their_convention():
     with_kinks = {name for name, g in GATES.items() if g.kinks}
-    assert with_kinks >= {"maximum", "minimum", "max", "relu", "abs", "svm_loss"}
+    assert with_kinks >= {"maximum", "minimum", "max", "relu", "abs", "svm_loss", "max_pool2d"}
     assert not with_kinks & {"add", "exp", "tanh", "sigmoid", "matmul", "sum", "softmax_loss"}
     assert "first input" in GATES["maximum"].kinks and "first winner" in GATES["max"].kinks
     assert all(isinstance(g.kinks, str) for g in GATES.values())

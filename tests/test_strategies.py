@@ -26,8 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @functools.cache
-def campaign(n: int = N_GRAPHS, seed: int = SEED) -> tuple[dict[str, Any], ...]:
-    return tuple(S.campaign_graph(seed, i) for i in range(n))
+def campaign(
+    n: int = N_GRAPHS, seed: int = SEED, ops: tuple[str, ...] | None = None
+) -> tuple[dict[str, Any], ...]:
+    return tuple(S.campaign_graph(seed, i, ops=ops) for i in range(n))
 
 
 # ------------------------------------------------------------------ helpers
@@ -135,8 +137,10 @@ def test_the_vocabulary_is_the_gate_table_simplest_first():
     assert sorted(S.OPS) == sorted(GATES)
     assert len(set(S.OPS)) == len(S.OPS)
     assert S.OPS[:3] == ("add", "mul", "sub")
-    assert set(S.OPS[-7:-4]) == {"matmul", "svm_loss", "softmax_loss"}
-    assert S.OPS[-4:] == ("embedding", "slice", "concat", "temporal_softmax_loss")  # reference.sequence
+    before_vision = S.OPS[: S.OPS.index("conv2d")]  # the vision layers come last (oracle.ops.vision)
+    assert set(before_vision[-7:-4]) == {"matmul", "svm_loss", "softmax_loss"}
+    sequence = ("embedding", "slice", "concat", "temporal_softmax_loss")  # reference.sequence
+    assert before_vision[-4:] == sequence
     assert set(S.SCALAR_OPS) <= set(S.OPS) and not S.NOT_SCALAR & set(S.SCALAR_OPS)
     assert S.GUARD_OPS.issubset(S.OPS)
 
@@ -196,8 +200,11 @@ def test_fan_out_is_common():
 
 
 def test_tensor_graphs_cover_shapes_broadcasting_axes_and_losses():
+    # The lecture's ops: with the layers in the vocabulary too, matmul 1-D @ 2-D is rarer (7 in
+    # 1,000 graphs of seed 0, none in these 300), and this test is about the tensor ops' shapes.
+    lecture = S.OPS[: S.OPS.index("embedding")]
     seen: collections.Counter[str] = collections.Counter()
-    for graph in campaign():
+    for graph in campaign(ops=lecture):
         shapes = check_graph(graph)
         seen[f"{len(graph['inputs'])} inputs"] += 1
         for shape in graph["inputs"].values():

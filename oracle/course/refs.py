@@ -185,4 +185,5 @@ def _input_names(fn: Callable[..., Any], kind: str) -> tuple[str, ...]:
 
 def known_names() -> str:
     """The names looked for, as the student's code spells them: for messages."""
-    return ", ".join("/".join(ref.student_names) for ref in REFERENCES.values())
+    spelled = ("/".join(ref.student_names) for ref in REFERENCES.values())
+    return ", ".join(dict.fromkeys(spelled))  # FullyConnectedNet is several targets: named once

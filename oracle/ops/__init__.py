@@ -53,7 +53,7 @@ from oracle.ops.base import (
 )
 
 # The families, in the order their ops join the vocabulary (a module declares its ops in order).
-FAMILIES = ("elementwise", "tensors", "losses", "sequence")
+FAMILIES = ("elementwise", "tensors", "losses", "sequence", "vision")
 for _family in FAMILIES:
     importlib.import_module(f"oracle.ops.{_family}")
 

@@ -1,7 +1,7 @@
 """A file with course code, but none of the known names."""
 
 
-def batchnorm_forward(x, gamma, beta):
+def whitening_forward(x, gamma, beta):
     mean = x.mean(axis=0)
     return gamma * (x - mean) + beta, (x, mean)
 

@@ -2,5 +2,6 @@
 
 from oracle.course.refs import REFERENCES
 from oracle.course.targets import basic, classifiers, models, sequence
+from oracle.course.targets import vision as vision  # conv, pooling, the norms, dropout, layer_utils
 
 __all__ = ["REFERENCES", "basic", "classifiers", "models", "sequence"]

@@ -1,0 +1,252 @@
+"""The student's side of the vision targets: how the course's conv, pooling, norm and dropout code is called.
+
+The course passes settings in dicts after the arrays (``conv_param``, ``pool_param``,
+``bn_param``, ``ln_param``, ``gn_param``, ``dropout_param``); a ``Param`` says how one such
+dict is built from a target's settings. Conventions that changed over the years of the
+course are resolved here, from what the student's code accepts, never guessed:
+
+- ``layernorm_forward`` takes ``ln_param`` in some years and not in others: its signature says;
+- ``spatial_groupnorm_forward`` takes gamma and beta of shape (1, C, 1, 1) (the notebooks
+  since 2018) or (C,) (the 2018 docstring): the (1, C, 1, 1) layout is tried first, and the
+  (C,) one only if the code raises with it or answers in another layout (an output not of
+  x's shape, a dgamma or dbeta not of gamma's shape); the gradients then come back in
+  gamma's (1, C, 1, 1) shape. If neither layout works, the first attempt is judged as it is;
+- batch norm updates ``running_mean``/``running_var`` in ``bn_param``: they are read back
+  after the call, and the forward is also called in test mode, with the running averages
+  given, for its test-mode output;
+- dropout's ``p`` is the probability of keeping a unit in some years and of dropping it
+  in others: the call only records what the code did (its output, its test-mode output,
+  the fraction of units it kept); ``oracle.course.targets.vision_dropout`` infers the
+  convention from the scale of the kept units.
+
+Like every call (``oracle.course.calls``), these import no JAX and return plain values;
+the forward's output is copied before the backward runs, so a backward that modifies it
+in place cannot change what is judged.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from oracle.core.judgement import Outcome
+from oracle.course.calls import Call, Problem, Raised, copy_for_student, gradients, pair, step
+
+TEST_OUTPUT = "the test-mode output"  # the extras' names, as oracle.course.targets.vision_jax has them
+KEPT = "the fraction of units kept"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One of the course's parameter dicts: each key's value is a target setting (``keys``) or fixed."""
+
+    name: str  # as the course names the argument: "conv_param"
+    keys: Mapping[str, str] = field(default_factory=dict)  # dict key -> setting name
+    fixed: Mapping[str, Any] = field(default_factory=dict)  # dict key -> value ("mode": "train")
+
+    def build(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        return {**self.fixed, **{key: settings[setting] for key, setting in self.keys.items()}}
+
+
+CONV = Param("conv_param", {"stride": "stride", "pad": "pad"})
+POOL = Param("pool_param", {"pool_height": "pool_height", "pool_width": "pool_width", "stride": "stride"})
+# In a sandwich the pooling's stride is a setting of its own beside the convolution's.
+SANDWICH_POOL = Param(
+    "pool_param", {"pool_height": "pool_height", "pool_width": "pool_width", "stride": "pool_stride"}
+)
+BN_TRAIN = Param("bn_param", {"eps": "eps"}, {"mode": "train"})
+LN = Param("ln_param", {"eps": "eps"})
+
+
+def snapshot(value: Any) -> Any:
+    """An array the student returned, copied: what was returned is judged, whatever happens to it later."""
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def _backward(backward: Any, stage: str, upstream: Any, cache: Any, names: Sequence[str]) -> tuple[dict, str]:
+    return gradients(step(stage, backward, copy_for_student(upstream), cache), names, stage)
+
+
+def params_call(forward_name: str, backward_name: str, params: Sequence[Param] = ()) -> Call:
+    """``forward(*arrays, *param dicts) -> (out, cache)``, ``backward(dout, cache)`` -> the gradients."""
+
+    def call(
+        names: Sequence[str],
+        impl: Sequence[Any],
+        inputs: Sequence[Any],
+        upstream: Any,
+        settings: Mapping[str, Any],
+    ) -> Outcome:
+        forward, backward = impl
+        dicts = [p.build(settings) for p in params]
+        out, cache = pair(step(forward_name, forward, *inputs, *dicts), forward_name, "(out, cache)")
+        out = snapshot(out)
+        grads, problem = _backward(backward, backward_name, upstream, cache, names)
+        return Outcome(out, grads, problem=problem)
+
+    return call
+
+
+def batchnorm_call(forward_name: str, backward_name: str) -> Call:
+    """Batch norm (plain or spatial): a training step, the running averages read back, then test mode.
+
+    The arrays are x, gamma, beta, running_mean, running_var; with the setting ``fresh``
+    bn_param holds no running averages, so the code must start them at zeros.
+    """
+
+    def call(
+        names: Sequence[str],
+        impl: Sequence[Any],
+        inputs: Sequence[Any],
+        upstream: Any,
+        settings: Mapping[str, Any],
+    ) -> Outcome:
+        forward, backward = impl
+        x, gamma, beta, running_mean, running_var = inputs
+        for_test = [copy_for_student(a) for a in inputs]  # before the training step can modify them
+        bn_param: dict[str, Any] = {"mode": "train", "eps": settings["eps"], "momentum": settings["momentum"]}
+        if not settings["fresh"]:
+            bn_param.update(
+                running_mean=copy_for_student(running_mean), running_var=copy_for_student(running_var)
+            )
+        out, cache = pair(step(forward_name, forward, x, gamma, beta, bn_param), forward_name, "(out, cache)")
+        out = snapshot(out)
+        extras = {key: snapshot(bn_param.get(key)) for key in ("running_mean", "running_var")}
+        grads, problem = _backward(backward, backward_name, upstream, cache, names)
+        test_param = {**bn_param, "mode": "test", "running_mean": for_test[3], "running_var": for_test[4]}
+        stage = f"{forward_name} (mode 'test')"
+        test_out, _ = pair(step(stage, forward, *for_test[:3], test_param), stage, "(out, cache)")
+        extras[TEST_OUTPUT] = snapshot(test_out)
+        return Outcome(out, grads, problem=problem, extras=extras)
+
+    return call
+
+
+def takes_param(forward: Any, arrays: int) -> bool:
+    """Whether ``forward`` takes a parameter dict after its ``arrays`` arrays (it does when unsure)."""
+    try:
+        parameters = list(inspect.signature(forward).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    if any(p.kind == p.VAR_POSITIONAL for p in parameters):
+        return True
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) > arrays
+
+
+def layernorm_call(forward_name: str, backward_name: str) -> Call:
+    """``layernorm_forward(x, gamma, beta[, ln_param])``: ``ln_param`` only if the signature has it."""
+
+    def call(
+        names: Sequence[str],
+        impl: Sequence[Any],
+        inputs: Sequence[Any],
+        upstream: Any,
+        settings: Mapping[str, Any],
+    ) -> Outcome:
+        forward, backward = impl
+        extra = [LN.build(settings)] if takes_param(forward, len(inputs)) else []
+        out, cache = pair(step(forward_name, forward, *inputs, *extra), forward_name, "(out, cache)")
+        out = snapshot(out)
+        grads, problem = _backward(backward, backward_name, upstream, cache, names)
+        return Outcome(out, grads, problem=problem)
+
+    return call
+
+
+def groupnorm_call(forward_name: str, backward_name: str) -> Call:
+    """``spatial_groupnorm_forward(x, gamma, beta, G, gn_param)``, gamma (1, C, 1, 1) or else (C,)."""
+    Attempt = tuple[Outcome, bool, bool]  # the outcome, whether the forward took the layout, whether all did
+
+    def attempt(
+        impl: Sequence[Any],
+        inputs: Sequence[Any],
+        upstream: Any,
+        settings: Mapping[str, Any],
+        names: Sequence[str],
+        layout: tuple[int, ...],
+    ) -> Attempt:
+        forward, backward = impl
+        x, gamma, beta = (copy_for_student(a) for a in inputs)
+        gn_param = {"eps": settings["eps"]}
+        result = step(
+            forward_name, forward, x, gamma.reshape(layout), beta.reshape(layout), settings["G"], gn_param
+        )
+        out, cache = pair(result, forward_name, "(out, cache)")
+        out = snapshot(out)
+        grads, problem = _backward(backward, backward_name, upstream, cache, names)
+        took = isinstance(out, np.ndarray) and out.shape == x.shape
+        fits = took and not problem and all(np.shape(grads[n]) == layout for n in names[1:])
+        if fits:  # in the reference's layout, (1, C, 1, 1)
+            grads = {**grads, **{n: np.reshape(grads[n], inputs[1].shape) for n in names[1:]}}
+        return Outcome(out, grads, problem=problem), took, fits
+
+    def call(
+        names: Sequence[str],
+        impl: Sequence[Any],
+        inputs: Sequence[Any],
+        upstream: Any,
+        settings: Mapping[str, Any],
+    ) -> Outcome:
+        notebook = tuple(inputs[1].shape)
+        tried: list[tuple[tuple[int, ...], Attempt | Exception]] = []
+        for layout in (notebook, (inputs[1].size,)):
+            try:
+                result: Attempt | Exception = attempt(impl, inputs, upstream, settings, names, layout)
+            except (Raised, Problem) as exc:
+                result = exc
+            if isinstance(result, tuple) and result[2]:
+                return result[0]
+            tried.append((layout, result))
+        for layout, result in tried:  # the forward took a layout, the backward answered in another
+            if isinstance(result, tuple) and result[1]:
+                outcome = result[0]
+                if layout == notebook or outcome.problem:
+                    return outcome  # the ladder says what the gradients' shapes are
+                shapes = ", ".join(str(list(np.shape(outcome.grads[n]))) for n in names[1:])
+                raise Problem(
+                    f"{backward_name} returned d{names[1]} and d{names[2]} of shapes {shapes} for "
+                    f"{names[1]} and {names[2]} of shape {list(layout)}, the layout {forward_name} took"
+                )
+        first = tried[0][1]  # neither layout: the notebook's is judged as it went
+        if isinstance(first, Exception):
+            raise first
+        return first[0]
+
+    return call
+
+
+def dropout_call(forward_name: str, backward_name: str) -> Call:
+    """``dropout_forward(x, dropout_param) -> (out, cache)`` in train mode, then in test mode.
+
+    The extras record what the code did for the judge to infer its convention: the
+    test-mode output and the fraction of units the training-mode output kept (non-zero).
+    """
+
+    def call(
+        names: Sequence[str],
+        impl: Sequence[Any],
+        inputs: Sequence[Any],
+        upstream: Any,
+        settings: Mapping[str, Any],
+    ) -> Outcome:
+        forward, backward = impl
+        (x,) = inputs
+        x_for_test = copy_for_student(x)  # before the training step can modify it
+        param = {"mode": "train", "p": settings["p"], "seed": settings["seed"]}
+        out, cache = pair(step(forward_name, forward, x, param), forward_name, "(out, cache)")
+        out = snapshot(out)
+        grads, problem = _backward(backward, backward_name, upstream, cache, names)
+        stage = f"{forward_name} (mode 'test')"
+        test_param = {**param, "mode": "test"}
+        test_out, _ = pair(step(stage, forward, x_for_test, test_param), stage, "(out, cache)")
+        extras = {TEST_OUTPUT: snapshot(test_out)}
+        if isinstance(out, np.ndarray) and out.dtype.kind in "biuf" and out.size:
+            extras[KEPT] = np.asarray(np.mean(out != 0), dtype=x.dtype)
+        return Outcome(out, grads, problem=problem, extras=extras)
+
+    return call
