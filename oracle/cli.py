@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except WorkerDied as exc:
-        print(f"{prog}: error: {exc}; the rows of the graphs before it are kept", file=sys.stderr)
+        print(f"{prog}: error: {exc}; the rows finished before it are kept", file=sys.stderr)
         return EXIT_WORKER_DIED
     except KeyboardInterrupt as exc:
         code = exit_code(exc)

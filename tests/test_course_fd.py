@@ -235,3 +235,14 @@ def test_a_forward_with_steps_is_not_judged_where_it_jumps() -> None:
     records = course.check_module(module, seeds=2)
     assert {r.status for r in records} == {KINK}
     assert all("not judged: your forward is not smooth" in r.detail for r in records)
+
+
+def test_the_printed_table_shows_the_finite_difference_under_its_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    check(tmp_path / "c.csv", "fd_layers_buggy", "--seeds", "1", "--target", "swish")
+    header, row = capsys.readouterr().out.splitlines()[2:4]
+    assert header.split()[:7] == ["input", "seed", "shape", "status", "student", "fd", "rel_err"]
+    frame = pd.read_csv(tmp_path / "c.csv")
+    student, fd = frame.tested_value.iloc[0], frame.fd_value.iloc[0]
+    assert f" {student:.6g}  {fd:.6g} " in row  # the values as printed: 6 significant digits

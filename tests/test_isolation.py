@@ -380,3 +380,21 @@ def test_an_outcome_that_does_not_fit_is_refused(fields: dict[str, object]) -> N
 def test_a_forward_mismatch_survives_the_crossing(tmp_path: Path) -> None:
     _, frame = check(tmp_path / "c.csv", SAMPLES / "errors.py", "--target", "sigmoid")
     assert set(frame.status) == {FORWARD_MISMATCH}
+
+
+def test_a_zygote_that_cannot_start_is_one_line_and_exit_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from oracle.course import sandbox
+
+    broken = sandbox.Zygote()
+    monkeypatch.setattr(sandbox, "BOOT", "import sys; sys.stderr.write('no zygote here'); sys.exit(5)")
+    monkeypatch.setattr(sandbox, "_shared", broken)
+    try:
+        code = main(["check", str(SAMPLES / "correct.py"), "--seeds", "1", "--out", str(tmp_path / "c.csv")])
+    finally:
+        broken.dispose()
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "the zygote process ended" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err

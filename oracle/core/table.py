@@ -39,9 +39,11 @@ def _number(x: float | None) -> str:
 def records_table(
     records: Sequence[Record], *, target: bool = False, case: bool = False, engine: str = "engine"
 ) -> str:
-    """``target`` adds the target column, ``case`` the seed and shape; ``engine`` names the judged side."""
+    """``target`` adds the target column, ``case`` the seed and shape; ``engine`` names the judged side.
+    The next column is the judge's value: JAX's, or a finite difference's in ``judge=fd`` rows."""
+    judges = sorted({r.judge or "jax" for r in records}, key=lambda j: j != "jax")
     header = ["target"] * target + ["input"] + ["seed", "shape"] * case
-    header += ["status", engine, "jax", "rel_err", "at", "detail"]
+    header += ["status", engine, "/".join(judges) or "jax", "rel_err", "at", "detail"]
     rows = [
         [r.target] * target
         + [r.input]
@@ -49,7 +51,7 @@ def records_table(
         + [
             r.status,
             _number(r.tested_value),
-            _number(r.jax_value),
+            _number(r.fd_value if r.judge == "fd" else r.jax_value),
             _number(r.rel_err),
             r.worst_index,
             r.detail,

@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from oracle.core.errors import UserError
+from oracle.core.errors import UserError, WorkerDied
 from oracle.course import wire
 
 STARTUP = 300.0  # seconds for a zygote to import the registry (a few on a quiet machine; CI can be slow)
@@ -68,8 +68,9 @@ zygote(int(sys.argv[1]), int(sys.argv[2]))
 """
 
 
-class SandboxError(Exception):
-    """The zygote cannot start or does not answer: the oracle's fault or the machine's, not a student's."""
+class SandboxError(WorkerDied):
+    """The zygote cannot start or does not answer: the oracle's fault or the machine's, not a
+    student's. Like a judging process that died: one line and exit 3, never a traceback."""
 
 
 def supported() -> bool:
