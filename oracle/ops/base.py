@@ -166,6 +166,7 @@ class Op:
     kinks_at: str = ""  # the same in words, for records
     scalar: bool = True  # may appear in graphs of scalars
     elementwise: bool = False  # part of the default vocabulary of scalar graphs
+    layer: bool = False  # a course layer: at most one per random graph (see oracle.strategies.builder)
 
     @property
     def arity(self) -> int:

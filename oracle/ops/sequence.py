@@ -3,7 +3,8 @@
 
 Random graphs draw them with a small shape vocabulary: an embedding looks up 3 indices,
 or 2 x 3 (which makes the only rank-3 values, the loss's (N, T, V) scores); a slice keeps
-a run of one axis; a concat joins a value with one of its own shape. None has a kink:
+a run of one axis; a concat joins a value with one of its own shape, along an axis of
+size 1 or 2. None has a kink:
 gathering, slicing and joining are linear, the loss is smooth.
 """
 
@@ -18,11 +19,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from oracle.ops.base import Bounds, Builder, Interval, Op, Shape, declare, never_generic
+from oracle.ops.base import Bounds, Builder, Interval, Op, Reject, Shape, declare, never_generic
 from oracle.ops.draw import One
 from oracle.ops.rules import constant_slope, same_interval
 
 INDEX_SHAPES: tuple[Shape, ...] = ((3,), (2, 3))  # embedding lookups, simplest first
+# A join stays within the vocabulary's sizes of a dimension (oracle.strategies.vocab.DIMS) and
+# off images: every new shape is compiled again by eager JAX for each primitive that meets it
+# (joins to 6 and 8 and of images were ~100 of 1,700 compilations in 400 default graphs).
+JOINED_MAX, JOINED_RANK = 4, 3
 
 
 def _embedding(W: jax.Array, indices: Any) -> jax.Array:
@@ -64,8 +69,15 @@ def _slicing(b: Builder, args: Sequence[Bounds]) -> dict[str, Any]:
     return {"axis": axis, "start": start, "size": size}
 
 
+def _joinable(shape: Shape) -> list[int]:
+    return [k for k, d in enumerate(shape) if 2 * d <= JOINED_MAX]
+
+
 def _axis(b: Builder, args: Sequence[Bounds]) -> dict[str, Any]:
-    return {"axis": b.c.choice(range(len(args[0].shape)))}
+    axes = _joinable(args[0].shape)
+    if not axes:  # a new input of a shape drawn before its join was known
+        raise Reject
+    return {"axis": b.c.choice(axes)}
 
 
 def _labels_and_mask(b: Builder, args: Sequence[Bounds]) -> dict[str, Any]:
@@ -89,12 +101,13 @@ class Sliceable:
 
 @dataclass(frozen=True)
 class SameShapePair:
-    """A value of rank >= 1, and a partner of its shape (an existing value or a new input)."""
+    """A value of rank 1 to ``JOINED_RANK`` with an axis that can double within ``JOINED_MAX``,
+    and a partner of its shape (an existing value or a new input)."""
 
     arity: int = 2
 
     def __call__(self, b: Builder, op: Op) -> list[Bounds]:
-        a = b.pick(lambda v: len(v.shape) >= 1, min_rank=1)
+        a = b.pick(lambda v: 1 <= len(v.shape) <= JOINED_RANK and bool(_joinable(v.shape)), min_rank=1)
         return [a, b.partner(lambda v: v.shape == a.shape, [a.shape])]
 
 
@@ -128,6 +141,7 @@ declare(
         slope=_embedding_slope,
         generic=never_generic,  # a word looked up twice gives two equal rows
         scalar=False,
+        layer=True,
     )
 )
 declare(
@@ -153,5 +167,6 @@ declare(
         attrs=_labels_and_mask,
         slope=constant_slope(1.0),  # |p - onehot(y)| / N, 0 where masked
         scalar=False,
+        layer=True,
     )
 )
