@@ -373,3 +373,28 @@ def test_a_training_step_that_modifies_x_does_not_change_test_mode(samples: dict
 
     assert {r.status for r in judged([batchnorm_forward, good.batchnorm_backward], "batchnorm")} == {MATCH}
     assert {r.status for r in judged([dropout_forward, good.dropout_backward], "dropout")} == {MATCH}
+
+
+def test_vision_layers_that_edit_their_inputs_in_place_are_noted_not_failed(tmp_path: Path) -> None:
+    """As for the lecture's layers: the values judged are the ones returned, and the row says what changed."""
+    text = (SAMPLES / "vision_correct.py").read_text()
+    text = text.replace(
+        "        return dout * mask\n",
+        "        dout *= mask  # the upstream gradient, edited in place\n        return dout\n",
+    )
+    text = text.replace(  # centres the caller's x (layer norm does not change: it is shift-invariant)
+        "def layernorm_forward(x, gamma, beta, ln_param):\n",
+        "def layernorm_forward(x, gamma, beta, ln_param):\n    x -= x.mean(axis=1, keepdims=True)\n",
+    )
+    edited = tmp_path / "edits.py"
+    edited.write_text(text)
+    options = ["--target", "dropout,layernorm", "--seeds", "1", "--out", str(tmp_path / "c.csv")]
+    code = main(["check", str(edited), *options])
+    frame = pd.read_csv(tmp_path / "c.csv", dtype={"input": str, "warning": str})
+    frame = frame.fillna({"detail": "", "input": "", "warning": ""})
+    dropout, layernorm = frame[frame.target == "dropout"], frame[frame.target == "layernorm"]
+    train = dropout[~dropout.detail.str.contains("test mode")]
+    assert set(dropout.status) == {MATCH}
+    assert (train.warning == "dropout_backward modified dout in place").all(), train.warning
+    assert set(layernorm.status) == {MATCH} and code == 0
+    assert layernorm.warning.str.startswith("layernorm_forward modified x in place").all()

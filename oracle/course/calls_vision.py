@@ -34,7 +34,20 @@ from typing import Any
 import numpy as np
 
 from oracle.core.judgement import Outcome
-from oracle.course.calls import Call, Problem, Raised, copy_for_student, gradients, pair, step
+from oracle.course.calls import (
+    Call,
+    Problem,
+    Raised,
+    Watch,
+    copy_for_student,
+    edited,
+    gradients,
+    kept,
+    notes,
+    pair,
+    step,
+    upstream_names,
+)
 
 TEST_OUTPUT = "the test-mode output"  # the extras' names, as oracle.course.targets.vision_jax has them
 KEPT = "the fraction of units kept"
@@ -62,13 +75,45 @@ BN_TRAIN = Param("bn_param", {"eps": "eps"}, {"mode": "train"})
 LN = Param("ln_param", {"eps": "eps"})
 
 
-def snapshot(value: Any) -> Any:
-    """An array the student returned, copied: what was returned is judged, whatever happens to it later."""
-    return value.copy() if isinstance(value, np.ndarray) else value
+@dataclass
+class Step:
+    """What one training step of a layer gave: the output (a copy, as returned), the cache, the
+    gradients or what is wrong with them, and a note of the arrays the code edited in place."""
+
+    out: Any
+    cache: Any
+    grads: dict[str, Any]
+    problem: str
+    warning: str
 
 
-def _backward(backward: Any, stage: str, upstream: Any, cache: Any, names: Sequence[str]) -> tuple[dict, str]:
-    return gradients(step(stage, backward, copy_for_student(upstream), cache), names, stage)
+def train_step(
+    functions: tuple[str, str],
+    impl: Sequence[Any],
+    args: Sequence[Any],
+    given: Mapping[str, Any],
+    names: Sequence[str],
+    upstream: Any,
+) -> Step:
+    """``forward(*args) -> (out, cache)``, then ``backward(dout, cache)`` on a copy of ``upstream``.
+
+    ``given`` names the arrays among ``args`` that the code should leave alone (the param dicts,
+    which batch norm updates by design, are not among them); during the backward the output,
+    the upstream gradient and the cache are watched too, as in ``oracle.course.calls``.
+    """
+    (forward_name, backward_name), (forward, backward) = functions, impl
+    before = Watch()
+    for name, value in given.items():
+        before.watch(name, value)
+    out, cache = pair(step(forward_name, forward, *args), forward_name, "(out, cache)")
+    forward_edits = edited(forward_name, before)
+    after = Watch({**given, "the output": out})
+    dout = copy_for_student(upstream)
+    after.watch(upstream_names(backward, 1)[0], dout)
+    after.watch("cache", cache)
+    judged = kept(out)  # before the backward can modify it
+    grads, problem = gradients(step(backward_name, backward, dout, cache), names, backward_name)
+    return Step(judged, cache, grads, problem, notes(forward_edits, edited(backward_name, after)))
 
 
 def params_call(forward_name: str, backward_name: str, params: Sequence[Param] = ()) -> Call:
@@ -81,12 +126,12 @@ def params_call(forward_name: str, backward_name: str, params: Sequence[Param] =
         upstream: Any,
         settings: Mapping[str, Any],
     ) -> Outcome:
-        forward, backward = impl
         dicts = [p.build(settings) for p in params]
-        out, cache = pair(step(forward_name, forward, *inputs, *dicts), forward_name, "(out, cache)")
-        out = snapshot(out)
-        grads, problem = _backward(backward, backward_name, upstream, cache, names)
-        return Outcome(out, grads, problem=problem)
+        args = [*inputs, *dicts]
+        done = train_step(
+            (forward_name, backward_name), impl, args, dict(zip(names, inputs, strict=False)), names, upstream
+        )
+        return Outcome(done.out, done.grads, problem=done.problem, warning=done.warning)
 
     return call
 
@@ -105,7 +150,7 @@ def batchnorm_call(forward_name: str, backward_name: str) -> Call:
         upstream: Any,
         settings: Mapping[str, Any],
     ) -> Outcome:
-        forward, backward = impl
+        forward = impl[0]
         x, gamma, beta, running_mean, running_var = inputs
         for_test = [copy_for_student(a) for a in inputs]  # before the training step can modify them
         bn_param: dict[str, Any] = {"mode": "train", "eps": settings["eps"], "momentum": settings["momentum"]}
@@ -113,15 +158,16 @@ def batchnorm_call(forward_name: str, backward_name: str) -> Call:
             bn_param.update(
                 running_mean=copy_for_student(running_mean), running_var=copy_for_student(running_var)
             )
-        out, cache = pair(step(forward_name, forward, x, gamma, beta, bn_param), forward_name, "(out, cache)")
-        out = snapshot(out)
-        extras = {key: snapshot(bn_param.get(key)) for key in ("running_mean", "running_var")}
-        grads, problem = _backward(backward, backward_name, upstream, cache, names)
+        given = {"x": x, "gamma": gamma, "beta": beta}
+        done = train_step(
+            (forward_name, backward_name), impl, [x, gamma, beta, bn_param], given, names, upstream
+        )
+        extras = {key: kept(bn_param.get(key)) for key in ("running_mean", "running_var")}
         test_param = {**bn_param, "mode": "test", "running_mean": for_test[3], "running_var": for_test[4]}
         stage = f"{forward_name} (mode 'test')"
         test_out, _ = pair(step(stage, forward, *for_test[:3], test_param), stage, "(out, cache)")
-        extras[TEST_OUTPUT] = snapshot(test_out)
-        return Outcome(out, grads, problem=problem, extras=extras)
+        extras[TEST_OUTPUT] = kept(test_out)
+        return Outcome(done.out, done.grads, problem=done.problem, extras=extras, warning=done.warning)
 
     return call
 
@@ -148,12 +194,12 @@ def layernorm_call(forward_name: str, backward_name: str) -> Call:
         upstream: Any,
         settings: Mapping[str, Any],
     ) -> Outcome:
-        forward, backward = impl
-        extra = [LN.build(settings)] if takes_param(forward, len(inputs)) else []
-        out, cache = pair(step(forward_name, forward, *inputs, *extra), forward_name, "(out, cache)")
-        out = snapshot(out)
-        grads, problem = _backward(backward, backward_name, upstream, cache, names)
-        return Outcome(out, grads, problem=problem)
+        extra = [LN.build(settings)] if takes_param(impl[0], len(inputs)) else []
+        args = [*inputs, *extra]
+        done = train_step(
+            (forward_name, backward_name), impl, args, dict(zip(names, inputs, strict=False)), names, upstream
+        )
+        return Outcome(done.out, done.grads, problem=done.problem, warning=done.warning)
 
     return call
 
@@ -170,20 +216,16 @@ def groupnorm_call(forward_name: str, backward_name: str) -> Call:
         names: Sequence[str],
         layout: tuple[int, ...],
     ) -> Attempt:
-        forward, backward = impl
         x, gamma, beta = (copy_for_student(a) for a in inputs)
-        gn_param = {"eps": settings["eps"]}
-        result = step(
-            forward_name, forward, x, gamma.reshape(layout), beta.reshape(layout), settings["G"], gn_param
-        )
-        out, cache = pair(result, forward_name, "(out, cache)")
-        out = snapshot(out)
-        grads, problem = _backward(backward, backward_name, upstream, cache, names)
+        given = dict(zip(names, (x, gamma.reshape(layout), beta.reshape(layout)), strict=True))
+        args = [*given.values(), settings["G"], {"eps": settings["eps"]}]
+        done = train_step((forward_name, backward_name), impl, args, given, names, upstream)
+        out, grads, problem = done.out, done.grads, done.problem
         took = isinstance(out, np.ndarray) and out.shape == x.shape
         fits = took and not problem and all(np.shape(grads[n]) == layout for n in names[1:])
         if fits:  # in the reference's layout, (1, C, 1, 1)
             grads = {**grads, **{n: np.reshape(grads[n], inputs[1].shape) for n in names[1:]}}
-        return Outcome(out, grads, problem=problem), took, fits
+        return Outcome(out, grads, problem=problem, warning=done.warning), took, fits
 
     def call(
         names: Sequence[str],
@@ -234,19 +276,18 @@ def dropout_call(forward_name: str, backward_name: str) -> Call:
         upstream: Any,
         settings: Mapping[str, Any],
     ) -> Outcome:
-        forward, backward = impl
+        forward = impl[0]
         (x,) = inputs
         x_for_test = copy_for_student(x)  # before the training step can modify it
         param = {"mode": "train", "p": settings["p"], "seed": settings["seed"]}
-        out, cache = pair(step(forward_name, forward, x, param), forward_name, "(out, cache)")
-        out = snapshot(out)
-        grads, problem = _backward(backward, backward_name, upstream, cache, names)
+        done = train_step((forward_name, backward_name), impl, [x, param], {"x": x}, names, upstream)
+        out = done.out
         stage = f"{forward_name} (mode 'test')"
         test_param = {**param, "mode": "test"}
         test_out, _ = pair(step(stage, forward, x_for_test, test_param), stage, "(out, cache)")
-        extras = {TEST_OUTPUT: snapshot(test_out)}
+        extras = {TEST_OUTPUT: kept(test_out)}
         if isinstance(out, np.ndarray) and out.dtype.kind in "biuf" and out.size:
             extras[KEPT] = np.asarray(np.mean(out != 0), dtype=x.dtype)
-        return Outcome(out, grads, problem=problem, extras=extras)
+        return Outcome(out, done.grads, problem=done.problem, extras=extras, warning=done.warning)
 
     return call
