@@ -1,9 +1,9 @@
 """No false alarms at the edges: the softmax losses on scores with large offsets, and epsilons in the log.
 
-The softmax edge inputs give every row a common offset of 900 to 980 (either sign) and a
-spread within +-10: exp without the row maximum subtracted overflows (or underflows to
-0), while a correct loss that shifts first and then takes log(p), as the course's own
-code does, stays finite in float64 and float32.
+The softmax edge inputs give every row of a case an offset of 900 to 940 (one sign for the
+case) and a spread within +-10: exp without a maximum subtracted overflows (or underflows
+to 0), while a correct loss that shifts first, by the row's maximum as the course's own
+code does or by the batch's, and then takes log(p) stays finite in float64 and float32.
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ def test_edge_scores_overflow_without_the_shift_and_stay_finite_with_it(dtype: s
             with np.errstate(all="ignore"):
                 unshifted = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
             assert not np.isfinite(unshifted).all()  # no shift: inf / inf or 0 / 0
-            shifted = np.exp(x - x.max(axis=1, keepdims=True))
-            probs = shifted / shifted.sum(axis=1, keepdims=True)
-            assert probs[np.arange(len(y)), y].min() > 0  # log(p) stays finite
+            for shift in (x.max(axis=1, keepdims=True), x.max()):  # the row's maximum, the batch's
+                shifted = np.exp(x - shift)
+                probs = shifted / shifted.sum(axis=1, keepdims=True)
+                assert probs[np.arange(len(y)), y].min() > 0  # log(p) stays finite
             assert np.abs(x).max() <= 1000
 
 
@@ -104,3 +105,40 @@ def test_a_non_finite_loss_still_has_its_gradient_compared_and_shown() -> None:
     for r in records:
         assert "student: non-finite output; the gradients agree" in r.detail
         assert r.tested_value is not None and r.jax_value is not None and r.rel_err is not None
+
+
+def _batch_shifted(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """The notes' ``f -= np.max(f)`` applied to a whole batch: one maximum for every row."""
+    probs = np.exp(x - np.max(x))
+    probs /= probs.sum(axis=1, keepdims=True)
+    n = x.shape[0]
+    dx = probs.copy()
+    dx[np.arange(n), y] -= 1
+    return -np.log(probs[np.arange(n), y]).mean(), dx / n
+
+
+def _unshifted(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    with np.errstate(all="ignore"):
+        probs = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)
+        n = x.shape[0]
+        dx = probs.copy()
+        dx[np.arange(n), y] -= 1
+        return -np.log(probs[np.arange(n), y]).mean(), dx / n
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_batch_wide_shift_passes_and_no_shift_is_caught(dtype: str) -> None:
+    records = course.check_loss(_batch_shifted, "softmax_loss", seeds=5, dtype=dtype)
+    assert {r.status for r in records} == {MATCH}
+
+    def softmax_loss_vectorized(W: Any, X: Any, y: Any, reg: float) -> Any:
+        loss, dscores = _batch_shifted(X.dot(W), y)
+        return loss + reg * np.sum(W * W), X.T.dot(dscores) + 2 * reg * W
+
+    module = ModuleType("student")
+    module.softmax_loss_vectorized = softmax_loss_vectorized  # type: ignore[attr-defined]
+    assert {r.status for r in course.check_module(module, seeds=5, dtype=dtype)} == {MATCH}
+    edge = [
+        r for r in course.check_loss(_unshifted, "softmax_loss", seeds=5, dtype=dtype) if "edge" in r.detail
+    ]
+    assert edge and all(r.failed for r in edge)

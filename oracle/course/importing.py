@@ -113,7 +113,7 @@ def load(path: Path) -> ModuleType:
                 missing = exc.name or ""
                 found = holder(file.parent, _top(missing)) if missing else None
                 if found is None or found in roots or len(roots) > MAX_ROOTS:
-                    raise UserError(_missing(path, exc, missing)) from None
+                    raise UserError(_missing(path, exc, missing, found)) from None
                 roots.append(found)
                 _forget(before, roots, keep="")
             except SyntaxError as exc:
@@ -155,10 +155,14 @@ def _forget(before: set[str], roots: list[Path], keep: str) -> None:
             sys.modules.pop(name, None)
 
 
-def _missing(path: Path, exc: ModuleNotFoundError, module: str) -> str:
+def _missing(path: Path, exc: ModuleNotFoundError, module: str, found: Path | None = None) -> str:
     where = f"{path}: cannot import: {describe_exception(exc)}"
     if not module:
         return where
+    if found is not None and "." in module:  # the package is the submission's: a file of it is missing
+        *package, name = module.split(".")
+        folder = found.joinpath(*package)
+        return f"{where}: {folder} has no {name}.py (a file the submission lacks, not a package to install)"
     return (
         f"{where}: not installed, and no folder above {path.name} holds it; "
         f"install it with: pip install {install_name(module)}"

@@ -126,20 +126,43 @@ def _trivial(value: ast.expr) -> bool:
 
 
 def _untouched(node: ast.AST, name: str) -> bool:
-    """``name`` is only ever assigned trivial values, and never read except by a return."""
-    in_returns = {
-        id(n) for child in _own_nodes(node) if isinstance(child, ast.Return) for n in ast.walk(child)
+    """``name`` is only ever assigned trivial values, and never read except by a return or by a
+    method of its own that replaces it (the dropout template's ``out = out.astype(x.dtype)``)."""
+    reads_allowed = {
+        id(n)
+        for child in _own_nodes(node)
+        if isinstance(child, ast.Return) or _self_transform(child, name)
+        for n in ast.walk(child)
     }
     for child in _own_nodes(node):
         if isinstance(child, ast.Name) and child.id == name and isinstance(child.ctx, ast.Load):
-            if id(child) not in in_returns:
+            if id(child) not in reads_allowed:
                 return False
         elif isinstance(child, ast.AugAssign | ast.AnnAssign | ast.For | ast.With | ast.NamedExpr):
             if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(_targets(child))):
                 return False
-        elif isinstance(child, ast.Assign) and not _assigns_trivially(child, name):
+        elif (
+            isinstance(child, ast.Assign)
+            and not _self_transform(child, name)
+            and not _assigns_trivially(child, name)
+        ):
             return False
     return True
+
+
+def _self_transform(node: ast.AST, name: str) -> bool:
+    """``name = name.method(...)``: what ``name`` held, converted (None stays None's failure)."""
+    if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+        return False
+    target, value = node.targets[0], node.value
+    return (
+        isinstance(target, ast.Name)
+        and target.id == name
+        and isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and isinstance(value.func.value, ast.Name)
+        and value.func.value.id == name
+    )
 
 
 def _targets(node: ast.AST) -> ast.AST:

@@ -152,7 +152,7 @@ declare(
         LOSS_SHAPES,
         scores_and_labels,
         edge=large_scores,
-        edge_text="scores near +-1000 (row offsets 900-980, spreads within +-10)",
+        edge_text="scores near +-1000 (row offsets 900-940 of one sign, spreads within +-10)",
         op="softmax_loss",
         adapt=infer_epsilon,
     )

@@ -9,8 +9,9 @@ and gives it to the reference, and the rows' warning column says which it was. T
 at reg = 0 is checked too (an extra output).
 
 Edge inputs: for the SVM, scores on a grid of halves, so that hinge margins are exactly 0
-(kinks); for the softmax, scores with a common offset near +-900 in each row and a
-moderate spread, so that exp overflows unless the row maximum is subtracted first.
+(kinks); for the softmax, scores with a common offset near +900 or near -900 in every
+row of the case and a moderate spread, so that exp overflows (or underflows to 0) unless
+a maximum is subtracted first: the row's, or the batch's (rows differ by tens).
 """
 
 from __future__ import annotations
@@ -118,14 +119,15 @@ def zero_margins(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.n
 
 
 def large_offsets(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
-    """A first feature of +-30 whose weights are all near 30: every row's scores share an offset near +-900.
+    """A first feature of 30 (or -30 in every row) whose weights are all near 30: every score is
+    near +900 (or -900).
 
     The spread within a row stays moderate (about +-10), so a correct loss that takes
-    log(p) after shifting by the row maximum stays finite, while exp without the shift
-    overflows (or underflows to 0 for the negative rows).
+    log(p) after shifting by the row's or the batch's maximum stays finite, while exp
+    without the shift overflows (or underflows to 0 for the negative case).
     """
     W, X, y = weights_and_data(rng, shapes)
-    X[:, 0] = 30.0 * rng.choice([-1.0, 1.0], X.shape[0])
+    X[:, 0] = 30.0 * rng.choice([-1.0, 1.0])
     W[0, :] = 30.0 + 0.1 * rng.standard_normal(W.shape[1])
     return [W, X, y]
 
@@ -150,7 +152,7 @@ def at_zero_margins(W: np.ndarray, X: np.ndarray, y: np.ndarray) -> list[np.ndar
 def _declare(name: str, softmax: bool) -> None:
     data = softmax_loss if softmax else svm_data_loss
     options: dict[str, Any] = (
-        {"edge": large_offsets, "edge_text": "scores with a common offset near +-900 in each row"}
+        {"edge": large_offsets, "edge_text": "scores with an offset near +900 or -900 in every row"}
         if softmax
         else {
             "kinks": at_zero_margins,
