@@ -561,3 +561,13 @@ def test_the_no_target_message_names_every_kind(capsys: pytest.CaptureFixture[st
     for name in ("SigmoidGate", "ReluGate", "affine_forward/affine_backward", "relu_forward/relu_backward"):
         assert name in err
     assert "svm_loss, softmax_loss" in err
+
+
+def test_a_gradient_left_at_zero_is_named(samples: dict[str, ModuleType]) -> None:
+    def affine_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, ...]:
+        x, w, b = cache
+        return np.zeros_like(x), np.zeros_like(w), np.zeros_like(b)  # computed later, never
+
+    records = course.check_layer(samples["correct"].affine_forward, affine_backward, "affine", seeds=1)
+    assert {r.status for r in records} == {MISMATCH}
+    assert all("your gradient is 0 everywhere (not computed yet?)" in r.detail for r in records)

@@ -286,6 +286,8 @@ class Judgement:
                 and compare(grad, other_grad, dtype).ok
             ):
                 return f"it equals JAX's gradient for {other}: gradients swapped?"
+        if not np.any(grad) and np.any(expected):
+            return "your gradient is 0 everywhere (not computed yet?)"
         if expected[index] != 0:
             factor = float(grad[index] / expected[index])
             if compare(grad, factor * expected, dtype).ok:

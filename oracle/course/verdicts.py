@@ -65,8 +65,9 @@ def target_summary(
         lines.append(records_table(shown, case=True, engine="student"))
     if kinks and not verbose:
         where = ref.kink_text or "a non-differentiable point"
+        verb = "differs" if len(kinks) == 1 else "differ"
         lines.append(
-            f"  {many(len(kinks), 'row')} differ from JAX only on {where}, where your value is another "
+            f"  {many(len(kinks), 'row')} {verb} from JAX only on {where}, where your value is another "
             "valid subgradient: not errors (-v shows them)"
         )
     notes = Counter(part for r in records if r.warning for part in r.warning.split("; "))
