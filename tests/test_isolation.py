@@ -398,3 +398,33 @@ def test_a_zygote_that_cannot_start_is_one_line_and_exit_3(
     assert code == 3
     assert "the zygote process ended" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_a_forged_description_of_a_pair_is_an_error_row_and_the_class_goes_on(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "a.py").write_text((SAMPLES / "correct.py").read_text())
+    (folder / "b.py").write_text((HOSTILE / "forges_spec.py").read_text())
+    (folder / "c.py").write_text((SAMPLES / "fd_layers.py").read_text())
+    out = tmp_path / "out" / "class.csv"
+    code = main(["check", "--submissions", str(folder), "--seeds", "1", "--workers", "1", "--out", str(out)])
+    frame = pd.read_csv(out, dtype={"detail": str}).fillna({"detail": ""})
+    assert code == 1 and set(frame.submission) == {"a.py", "b.py", "c.py"}
+    forged = frame[frame.submission == "b.py"]
+    assert set(forged[forged.target == "relu"].status) == {MATCH}
+    for name, why in (
+        ("scale", "not a description"),
+        ("double", "a shape [300000"),
+        ("triple", "a shape ['x']"),
+    ):
+        rows = forged[forged.target == name]
+        assert list(rows.status) == [ERROR]
+        assert rows.detail.iloc[0].startswith(f"the worker's description of {name} is unusable: {why}")
+    assert set(frame[frame.submission != "b.py"].status) <= {MATCH, KINK}
+
+
+def test_an_opaque_answer_of_too_many_elements_is_refused() -> None:
+    huge = {"opaque": "ndarray", "dtype": "U5", "shape": [2**39, 2**39]}
+    with pytest.raises(wire.ProtocolError, match="elements"):
+        wire.get_value(huge, [])
+    assert wire.get_value({**huge, "shape": [2**39, 1]}, []).shape == (2**39, 1)  # no memory: a view

@@ -106,7 +106,13 @@ class SubmissionCheck:
         seeds = range(o.seed, o.seed + o.seeds)
         ref = REFERENCES.get(found.name)
         if ref is None and found.kind in FD_KINDS and found.spec is not None:
-            ref = stand_in_reference(found.spec)  # a pair without a reference, found in the file
+            try:  # a pair without a reference, found in the file: as its worker describes it
+                ref = stand_in_reference(found.spec)
+            except (ValueError, TypeError, KeyError) as exc:
+                detail = f"the worker's description of {found.name} is unusable: {exc}"[:300]
+                row = _row(ERROR, detail, replay(o.seed), o)
+                row.target, row.ops = found.name, found.name
+                return [row]
         if ref is None:  # the file registered it: only its process has the reference
             try:
                 return self.session.judge_self(found.file, found.name, replay)

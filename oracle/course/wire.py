@@ -193,6 +193,8 @@ def get_value(value: Any, arrays: Sequence[np.ndarray]) -> Any:
     if shape is not None and dtype is not None:
         if not (isinstance(shape, list) and len(shape) <= MAX_NDIM and all(_whole(d) for d in shape)):
             raise ProtocolError(f"a shape {shape!r}")
+        if math.prod(shape) >= 2**40:  # each dimension may be large, not all of them together
+            raise ProtocolError(f"a shape {shape!r} of {math.prod(shape):.3g} elements")
         return np.broadcast_to(np.empty((), dtype=dtype), tuple(shape))  # no memory, whatever the shape
     return _stand_in(name[:60] or "object", dtype)
 

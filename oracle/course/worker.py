@@ -49,7 +49,7 @@ import numpy as np
 
 from oracle.core.errors import UserError
 from oracle.course import check_target
-from oracle.course.calls import describe_exception, run
+from oracle.course.calls import FD_KINDS, describe_exception, run
 from oracle.course.loading import Target, find_targets, load_module, select_targets
 from oracle.course.refs import BUILTIN, DEFAULT_CALLS, KINDS, Reference
 from oracle.course.samplers import normal
@@ -372,14 +372,55 @@ def stand_in_reference(spec: dict[str, Any]) -> Reference:
     student's file (a pair without a reference, judged by finite differences), so the
     judge knows their inputs and settings. A stand-in's call runs nowhere but in a worker.
     """
-    shapes = tuple(tuple(tuple(int(d) for d in s) for s in case) for case in spec["shapes"])
-    kind, name = str(spec["kind"]), str(spec["name"])
+    spec = checked_spec(spec)
+    shapes = tuple(tuple(tuple(s) for s in case) for case in spec["shapes"])
+    kind, name = spec["kind"], spec["name"]
     call = DEFAULT_CALLS[kind](name) if kind in DEFAULT_CALLS else _unavailable
-    settings = tuple(spec.get("settings") or ({},))
+    settings = tuple(spec["settings"] or ({},))
     return Reference(
         name, kind, _unavailable, tuple(spec["inputs"]), shapes, normal,
         call=call, names=tuple(spec["names"]), settings=settings,
     )  # fmt: skip
+
+
+SPEC_LIMITS = {"inputs": 16, "cases": 8, "ndim": 6, "elements": 1 << 16}  # far above the fd layouts'
+
+
+def checked_spec(spec: Any) -> dict[str, Any]:
+    """A worker's description of a pair, as the judge may trust it, or ``ValueError`` saying why not.
+
+    It comes from the process the submission runs in, which the submission can patch: the
+    judge draws inputs of these shapes itself, so each must be small and well formed.
+    """
+    limits = SPEC_LIMITS
+    if not isinstance(spec, dict) or set(spec) != set(SPEC_KEYS):
+        raise ValueError(f"not a description (keys {sorted(spec) if isinstance(spec, dict) else type(spec)})")
+    kind, name, inputs, names, shapes, settings = (spec[k] for k in SPEC_KEYS)
+    if kind not in (*KINDS, *FD_KINDS) or not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"kind {kind!r} or name {name!r}")
+    for what, items in (("inputs", inputs), ("names", names)):
+        if not isinstance(items, list) or len(items) > limits["inputs"]:
+            raise ValueError(f"{what} {items!r}")
+        if not all(isinstance(n, str) and 0 < len(n) <= 64 for n in items):  # a gate's are "0", "1"
+            raise ValueError(f"{what} {items!r}")
+    if not isinstance(shapes, list) or not 1 <= len(shapes) <= limits["cases"]:
+        raise ValueError("its cases")
+    for case in shapes:
+        if not isinstance(case, list) or len(case) != len(inputs):
+            raise ValueError(f"a case's shapes {case!r}")
+        for shape in case:
+            ok = isinstance(shape, list) and len(shape) <= limits["ndim"]
+            ok = ok and all(type(d) is int and 1 <= d <= limits["elements"] for d in shape)
+            if not ok or int(np.prod(shape, dtype=np.int64)) > limits["elements"]:
+                raise ValueError(f"a shape {shape!r}")
+    if not isinstance(settings, list) or not all(isinstance(s, dict) for s in settings):
+        raise ValueError("its settings")
+    if len(settings) > limits["cases"] or len(json.dumps(settings, default=str)) > 1 << 16:
+        raise ValueError("its settings")
+    return spec
+
+
+SPEC_KEYS = ("kind", "name", "inputs", "names", "shapes", "settings")
 
 
 def reference_spec(ref: Reference) -> dict[str, Any]:
