@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -307,3 +308,69 @@ def test_bad_input_is_one_line_and_exit_2(
     assert code == EXIT_BAD_INPUT
     assert err.count("\n") == 1 and "Traceback" not in err
     assert says.format(samples=SAMPLES) in err, err
+
+
+def test_names_a_csv_line_cannot_hold_are_escaped_and_stay_distinct(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    correct, buggy = (SAMPLES / "correct.py").read_text(), (SAMPLES / "buggy.py").read_text()
+    (folder / "a\nb.py").write_text(correct)
+    (folder / "a b.py").write_text(buggy)
+    (folder / os.fsdecode(b"bad\xff.py")).write_text(correct)
+    out = tmp_path / "out" / "class.csv"
+    assert run(["--submissions", str(folder), "--target", "relu", "--out", str(out)]) == 1
+    verdicts = read_class(out).groupby("submission").status.agg(set).to_dict()
+    assert verdicts == {"a b.py": {"mismatch"}, "a\\nb.py": {"match"}, "bad\\udcff.py": {"match"}}
+    for k in (1, 2):  # the shards merge: one row a line
+        shard = ["--shard", f"{k}/2", "--out", str(tmp_path / f"s{k}" / "class.csv")]
+        run(["--submissions", str(folder), "--target", "relu", *shard])
+    merged = ["--merge", str(tmp_path / "s1" / "class.csv"), str(tmp_path / "s2" / "class.csv")]
+    assert run([*merged, "--out", str(tmp_path / "m" / "class.csv")]) == 1
+    assert (tmp_path / "m" / "class.csv").read_bytes() == out.read_bytes()
+
+
+def test_files_the_judge_must_not_read_are_left_to_the_worker(tmp_path: Path) -> None:
+    """A .py that is a device or a pipe: the judge never opens it; its worker's import fails alone."""
+    folder = tmp_path / "class"
+    (folder / "zero" / "cs231n").mkdir(parents=True)
+    (folder / "zero" / "cs231n" / "layers.py").write_text((SAMPLES / "correct.py").read_text())
+    (folder / "zero" / "cs231n" / "layer_utils.py").symlink_to("/dev/zero")
+    (folder / "pipe").mkdir()
+    os.mkfifo(folder / "pipe" / "layers.py")
+    (folder / "ok.py").write_text((SAMPLES / "correct.py").read_text())
+    out = tmp_path / "out" / "class.csv"
+    argv = ["--submissions", str(folder), "--target", "relu", "--timeout", "2", "--out", str(out)]
+    assert run(argv) == 1
+    frame = read_class(out)
+    assert set(frame.submission) == {"ok.py", "pipe", "zero"}
+    assert set(frame[frame.submission == "ok.py"].status) == {"match"}
+    assert set(frame[frame.submission == "pipe"].status) <= {"error", "timeout"}
+    zero = frame[frame.submission == "zero"]
+    assert set(zero[zero.file == "cs231n/layers.py"].status) == {"match"}
+    assert set(zero[zero.file == "cs231n/layer_utils.py"].status) <= {"error", "timeout"}
+
+
+def test_a_broken_link_among_the_submissions_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "a.py").write_text((SAMPLES / "correct.py").read_text())
+    (folder / "b.py").symlink_to("b.py")  # a loop
+    code = run(["--submissions", str(folder), "--out", str(tmp_path / "out" / "class.csv")])
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT and "b.py is a broken link" in err and "Traceback" not in err
+
+
+def test_shards_of_two_classes_do_not_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for folder, names in (("X", "ab"), ("Y", "abc")):
+        (tmp_path / folder).mkdir()
+        for name in names:
+            (tmp_path / folder / f"{name}.py").write_text((SAMPLES / "correct.py").read_text())
+    for k, folder in ((1, "X"), (2, "Y")):
+        shard = ["--shard", f"{k}/2", "--target", "relu", "--out", str(tmp_path / f"s{k}" / "class.csv")]
+        assert run(["--submissions", str(tmp_path / folder), *shard]) == 0
+    merged = ["--merge", str(tmp_path / "s1" / "class.csv"), str(tmp_path / "s2" / "class.csv")]
+    capsys.readouterr()
+    assert run([*merged, "--out", str(tmp_path / "m" / "class.csv")]) == EXIT_BAD_INPUT
+    assert "another class of submissions" in capsys.readouterr().err

@@ -219,12 +219,13 @@ def run_many(args: argparse.Namespace, options: Options) -> int:
         raise UserError(
             f"--shard {k}/{n}: the class has {_many(len(entries), 'submission')}, so at most that many shards"
         )
+    everyone = [name for name, _ in entries]
     entries = shard_of(entries, args.shard)
     isolation = "isolated" if options.isolate else "in this process"
     seeds = _many(options.seeds, "seed")
     print(f"checking {_many(len(entries), 'submission')} ({isolation}), {seeds}, {options.dtype}")
     start = time.perf_counter()
-    done = run_class(entries, options, out, args.workers, args.shard)
+    done = run_class(entries, options, out, args.workers, args.shard, everyone)
     timing = f"{_many(len(done), 'submission')} in {done[-1] - start:.1f} s" if done else ""
     if len(done) > 1:  # the steady rate, without the start-up (JAX, the zygote, the judging processes)
         timing += f", {(done[-1] - done[0]) / (len(done) - 1):.3f} s each after the first"

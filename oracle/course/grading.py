@@ -56,16 +56,20 @@ def discover(paths: Sequence[str], folder: str | None) -> list[tuple[str, Path]]
     for text in paths:
         path = Path(text)
         if not path.exists():
-            raise UserError(f"{text}: no such file or folder")
-        found.append((text, path))
+            raise UserError(f"{shown_name(text)}: no such file or folder")
+        found.append((shown_name(text), path))
     if folder is not None:
         root = Path(folder)
         if not root.is_dir():
-            raise UserError(f"--submissions {folder}: not a folder")
+            raise UserError(f"--submissions {shown_name(folder)}: not a folder")
         for entry in sorted(root.iterdir()):
             if entry.name.startswith((".", "__")) or not (entry.is_dir() or entry.suffix == ".py"):
                 continue
-            found.append((entry.name, entry))
+            if not entry.exists():  # a link to nothing, or a loop of links
+                raise UserError(
+                    f"--submissions {shown_name(folder)}: {shown_name(entry.name)} is a broken link"
+                )
+            found.append((shown_name(entry.name), entry))
     if not found:
         raise UserError("no submissions: name .py files or folders, or a folder of them with --submissions")
     names = [name for name, _ in found]
@@ -73,6 +77,12 @@ def discover(paths: Sequence[str], folder: str | None) -> list[tuple[str, Path]]
         if names.count(name) > 1:
             raise UserError(f"two submissions are named {name!r}")
     return sorted(found)
+
+
+def shown_name(name: str) -> str:
+    """A submission's name as a CSV line and a terminal can hold it: what is not printable
+    (a newline, a byte that was not UTF-8) written as its escape, so names stay distinct."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in name)
 
 
 def shard_of(entries: Sequence[Any], shard: tuple[int, int]) -> list[Any]:
@@ -87,10 +97,10 @@ def rows_text(result: SubmissionResult) -> str:
     frame.insert(0, "autodiff", " ".join(result.autodiff))
     frame.insert(0, "file", [file for file, _ in result.rows])
     frame.insert(0, "submission", result.name)
-    for column in ("detail", "warning", "file", "submission", "input"):
+    for column in ("detail", "warning", "file", "submission", "input", "replay"):
         frame[column] = frame[column].astype(str).str.replace(r"[\r\n]+", " ", regex=True)
     text: str = frame.to_csv(header=False, index=False, lineterminator="\n")
-    return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")  # a path that was not UTF-8
 
 
 # --------------------------------------------------------------- metadata
@@ -101,6 +111,12 @@ def options_json(options: Options) -> dict[str, Any]:
     body = dataclasses.asdict(options)
     body["names"] = list(options.names) if options.names is not None else None
     return body
+
+
+def class_json(names: Sequence[str]) -> dict[str, Any]:
+    """Which class: how many submissions, and a digest of their names in order."""
+    digest = hashlib.sha256("\n".join(names).encode("utf-8", "backslashreplace")).hexdigest()
+    return {"submissions": len(names), "submissions_sha256": digest}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,13 +191,24 @@ def check_outputs(out: str | Path) -> Path:
 
 
 def run_class(
-    entries: Sequence[tuple[str, Path]], options: Options, out: Path, workers: int, shard: tuple[int, int]
+    entries: Sequence[tuple[str, Path]],
+    options: Options,
+    out: Path,
+    workers: int,
+    shard: tuple[int, int],
+    everyone: Sequence[str] | None = None,
 ) -> list[float]:
-    """Check every submission, its rows appended to ``out`` whole; when each was done (``perf_counter``)."""
+    """Check every submission, its rows appended to ``out`` whole; when each was done (``perf_counter``).
+
+    ``everyone`` names the whole class when ``entries`` is a shard of it: the metadata says
+    which class a shard belongs to, so that shards of two classes are never merged.
+    """
     submissions = [make_submission(path, name) for name, path in entries]
     done: list[float] = []
     with RowFile(out) as rows:
-        settings = options_json(options)
+        settings = options_json(options) | class_json(
+            [name for name, _ in entries] if everyone is None else everyone
+        )
         write_atomic(metadata_path(out), Metadata(settings, shard).to_json())  # not finished, until it is
         rows.append(HEADER)
         count = 0
@@ -239,7 +266,10 @@ def merge(paths: Sequence[str], out: Path) -> int:
             first[1].options,
             first[1].shard[1],
         ):
-            raise UserError(f"{path}: a shard of another check than {first[0]} (other options or --shard N)")
+            raise UserError(
+                f"{path}: a shard of another check than {first[0]} "
+                "(other options, another class of submissions or --shard N)"
+            )
         k = metadata.shard[0]
         if k in shards:
             raise UserError(f"{path}: shard {k}/{metadata.shard[1]} again (also {shards[k][0]})")

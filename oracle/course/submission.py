@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shlex
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,6 +205,9 @@ def known_words() -> set[str]:
     return {n for ref in REFERENCES.values() for n in ref.student_names}
 
 
+MAX_SOURCE = 4 << 20  # bytes of a .py file the judge reads to see whether it names a target
+
+
 def submission_files(folder: Path) -> list[Path]:
     """The .py files of a folder that name a known target, in sorted order (hidden folders skipped)."""
     words = known_words()
@@ -213,6 +217,10 @@ def submission_files(folder: Path) -> list[Path]:
         if any(p.startswith((".", "__pycache__")) for p in parts) or SKIPPED.match(path.name):
             continue
         try:
+            status = path.stat()
+            if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_SOURCE:
+                files.append(path)  # not read here (a device, a pipe, a huge file): its import, in the
+                continue  # worker and within its limits, says what it is
             source = path.read_text(errors="replace")
         except OSError:
             continue
