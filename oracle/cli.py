@@ -12,11 +12,13 @@ import argparse
 import importlib
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
 from oracle.core.errors import (
     EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
     EXIT_WORKER_DIED,
     UserError,
     WorkerDied,
@@ -121,3 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _silence_stdout()
         print(f"{prog}: error: {exc.filename or 'standard output'}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as exc:  # the last resort: a bug of ours, said as one
+        traceback.print_exc()
+        print(
+            f"{prog}: internal error: {type(exc).__name__} (a bug of backprop-oracle's, exit 4)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

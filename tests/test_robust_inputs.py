@@ -286,3 +286,20 @@ def test_a_long_graph_prints_its_ops_abbreviated(tmp_path, capsys) -> None:
     assert replay(tmp_path, json.dumps(case)) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.endswith("tanh tanh ... tanh tanh tanh (300 gates)") and len(first) < 120
+
+
+def test_a_bug_of_ours_exits_4_never_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Python exits 1 on an uncaught exception: the code a CI job reads as 'a divergence found'."""
+    from oracle.course import grading
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(grading, "discover", broken)
+    sample = Path(__file__).parent / "course_samples" / "correct.py"
+    code = main(["check", "--submissions", str(sample.parent), "--out", str(tmp_path / "c.csv")])
+    err = capsys.readouterr().err
+    assert code == 4
+    assert "RuntimeError: a bug" in err and err.rstrip().endswith("(a bug of backprop-oracle's, exit 4)")

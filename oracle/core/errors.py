@@ -19,6 +19,7 @@ import sys
 from types import FrameType
 
 EXIT_CLEAN, EXIT_DIVERGENCE, EXIT_BAD_INPUT, EXIT_WORKER_DIED = 0, 1, 2, 3
+EXIT_INTERNAL = 4  # a bug of the oracle's own: never mistaken for a divergence (Python's own crash exit is 1)
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
 
