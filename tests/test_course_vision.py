@@ -398,3 +398,12 @@ def test_vision_layers_that_edit_their_inputs_in_place_are_noted_not_failed(tmp_
     assert (train.warning == "dropout_backward modified dout in place").all(), train.warning
     assert set(layernorm.status) == {MATCH} and code == 0
     assert layernorm.warning.str.startswith("layernorm_forward modified x in place").all()
+
+
+def test_check_names_the_classic_bugs_in_its_rows(tmp_path: Path) -> None:
+    """The named causes reach the CSV that `check` writes, not only the judge's own API."""
+    code, frame = run_check(tmp_path / "c.csv", "vision_buggy", "--seeds", "1")
+    failing = frame[frame.status.isin([MISMATCH, FORWARD_MISMATCH])]
+    assert code == 1 and failing.detail.str.contains("likely cause: ").any()
+    named = set(failing[failing.detail.str.contains("likely cause: ")].target)
+    assert {"batchnorm", "dropout"} <= named, named

@@ -95,6 +95,18 @@ def _pool_backward(overwrite: bool) -> Any:
     return max_pool_backward_naive
 
 
+def max_pool_backward_at_argmax(dout: Any, cache: Any) -> Any:
+    """dx[argmax] = dout: the course's loops with = where a shared maximum needs += (a 2020 solution)."""
+    x, param = cache
+    ph, pw, s = param["pool_height"], param["pool_width"], param["stride"]
+    dx = np.zeros_like(x)
+    for n, c, i, j in np.ndindex(*dout.shape):
+        window = x[n, c, i * s : i * s + ph, j * s : j * s + pw]
+        r, q = np.unravel_index(np.argmax(window), window.shape)
+        dx[n, c, i * s + r, j * s + q] = dout[n, c, i, j]
+    return dx
+
+
 def _conv_db_over_batch(good: ModuleType) -> Any:
     def conv_backward_naive(dout: Any, cache: Any) -> Any:
         dx, dw, _ = good.conv_backward_naive(dout, cache)
@@ -136,6 +148,8 @@ BUGS = [  # (bug, target, the replaced halves from vision_correct's pair, status
     ("pool: every tied maximum", "max_pool_naive", {"backward": _pool_backward(overwrite=False)},
      MISMATCH, "the gradient goes to every tied maximum"),
     ("pool: = instead of +=", "max_pool_naive", {"backward": _pool_backward(overwrite=True)},
+     MISMATCH, "where windows overlap, a later window overwrites"),
+    ("pool: dx[argmax] = dout", "max_pool_naive", {"backward": max_pool_backward_at_argmax},
      MISMATCH, "where windows overlap, a later window overwrites"),
 ]  # fmt: skip
 

@@ -204,7 +204,11 @@ class Judgement:
         self.replay = replay
 
     def records(self) -> list[Record]:
-        return [self._record(i, name) for i, name in enumerate(self.ref.inputs)]
+        found = [self._record(i, name) for i, name in enumerate(self.ref.inputs)]
+        review = getattr(self.ref, "review", None)  # a target that knows its classic bugs names them
+        if review is not None:
+            review(self, found)
+        return found
 
     def _record(self, i: int, name: str) -> Record:
         case = self.case

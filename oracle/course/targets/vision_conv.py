@@ -168,6 +168,21 @@ def _every_tied(overwrite: bool) -> Any:
     return value
 
 
+def _overwrites_at_the_maximum(judged: Judged) -> np.ndarray:
+    """dx when each window's gradient is assigned (``=``) to its first maximum, found by argmax:
+    a maximum two overlapping windows share keeps only the later window's gradient."""
+    x = judged.inputs[0].astype(np.float64)
+    dout = _dout(judged)
+    dx = np.zeros_like(x)
+    n, c = np.indices(x.shape[:2])
+    for k, (rows, cols) in enumerate(_windows(judged.settings, *x.shape[2:])):
+        i, j = divmod(k, dout.shape[3])
+        patch = x[:, :, rows, cols]
+        r, s = np.unravel_index(patch.reshape(*patch.shape[:2], -1).argmax(axis=2), patch.shape[2:])
+        dx[n, c, rows.start + r, cols.start + s] = dout[:, :, i, j]
+    return dx
+
+
 EVERY_TIED = "the gradient goes to every tied maximum of a window: give it to one of them, or share it"
 OVERWRITES = "where windows overlap, a later window overwrites what an earlier one routed (= instead of +=)"
 
@@ -188,6 +203,7 @@ declare(
         bugs=(
             Bug(EVERY_TIED, "x", returns(_every_tied(overwrite=False))),
             Bug(OVERWRITES, "x", returns(_every_tied(overwrite=True))),
+            Bug(OVERWRITES, "x", returns(_overwrites_at_the_maximum)),  # dx[argmax] = dout (2020 solution)
         ),
     )
 )
