@@ -124,13 +124,17 @@ def test_an_exit_at_import_is_an_import_error(tmp_path: Path, capsys: pytest.Cap
 
 def test_killing_the_parents_process_group_reaches_no_further_than_the_zygote(tmp_path: Path) -> None:
     code, frame = check(tmp_path / "c.csv", "kills_group")
-    assert code == 1
-    # A signal lands when the scheduler says: the call that sent it, or one soon after, is the
-    # error; every other row is what its gradients deserve.
+    # The check survives and writes every row. A signal lands when the scheduler says: the
+    # call that sent it, or one soon after, is the error; or none is, when the zygote dies
+    # after the worker already answered (seen once in four full CI runs on 2 cores:
+    # relu_backward's gradient itself is right, so `match` is what it deserves). Every
+    # other row is what its gradients deserve.
     errors = frame[frame.status == ERROR]
-    assert len(errors) == 1 and set(errors.target) <= {"relu", "tanh"}
-    assert "killed" in errors.detail.iloc[0]
+    assert len(errors) <= 1 and set(errors.target) <= {"relu", "tanh"}
+    assert all("killed" in detail for detail in errors.detail)
+    assert code == (1 if len(errors) else 0)
     assert set(frame[frame.status != ERROR].status) == {MATCH}
+    assert set(frame.target) == {"affine", "relu", "tanh"}
     assert set(frame[frame.target == "affine"].status) == {MATCH}  # before the kill
     again, frame = check(tmp_path / "again.csv", SAMPLES / "correct.py", "--target", "affine")
     assert again == 0 and set(frame.status) == {MATCH}
