@@ -116,8 +116,11 @@ def train_step(
     return Step(judged, cache, grads, problem, notes(forward_edits, edited(backward_name, after)))
 
 
-def params_call(forward_name: str, backward_name: str, params: Sequence[Param] = ()) -> Call:
-    """``forward(*arrays, *param dicts) -> (out, cache)``, ``backward(dout, cache)`` -> the gradients."""
+def params_call(
+    forward_name: str, backward_name: str, params: Sequence[Param] = (), *, optional: bool = False
+) -> Call:
+    """``forward(*arrays, *param dicts) -> (out, cache)``, ``backward(dout, cache)`` -> the gradients.
+    With ``optional``, the dicts are passed only if the forward's signature takes more than the arrays."""
 
     def call(
         names: Sequence[str],
@@ -127,6 +130,8 @@ def params_call(forward_name: str, backward_name: str, params: Sequence[Param] =
         settings: Mapping[str, Any],
     ) -> Outcome:
         dicts = [p.build(settings) for p in params]
+        if optional and not takes_param(impl[0], len(inputs)):
+            dicts = []
         args = [*inputs, *dicts]
         done = train_step(
             (forward_name, backward_name), impl, args, dict(zip(names, inputs, strict=False)), names, upstream
@@ -186,22 +191,7 @@ def takes_param(forward: Any, arrays: int) -> bool:
 
 def layernorm_call(forward_name: str, backward_name: str) -> Call:
     """``layernorm_forward(x, gamma, beta[, ln_param])``: ``ln_param`` only if the signature has it."""
-
-    def call(
-        names: Sequence[str],
-        impl: Sequence[Any],
-        inputs: Sequence[Any],
-        upstream: Any,
-        settings: Mapping[str, Any],
-    ) -> Outcome:
-        extra = [LN.build(settings)] if takes_param(impl[0], len(inputs)) else []
-        args = [*inputs, *extra]
-        done = train_step(
-            (forward_name, backward_name), impl, args, dict(zip(names, inputs, strict=False)), names, upstream
-        )
-        return Outcome(done.out, done.grads, problem=done.problem, warning=done.warning)
-
-    return call
+    return params_call(forward_name, backward_name, (LN,), optional=True)
 
 
 def groupnorm_call(forward_name: str, backward_name: str) -> Call:
