@@ -100,8 +100,8 @@ def check(folder: Path, out: Path, *options: str) -> Run:
 
 def timeout_cost(work: Path, seconds: float = 2.0, repeats: int = 3) -> float:
     """Median extra seconds of a submission whose relu_backward hangs, over the same one without the hang."""
-    from oracle.course.sessions import Options
-    from oracle.course.submission import check_submission, make_submission
+    from oracle.course.grading.submission import check_submission, make_submission
+    from oracle.course.isolation.sessions import Options
 
     correct = (SAMPLES / "correct.py").read_text()
     paths = {"clean": work / "clean.py", "hangs": work / "hangs.py"}
@@ -119,9 +119,9 @@ def timeout_cost(work: Path, seconds: float = 2.0, repeats: int = 3) -> float:
 
 def per_submission(folder: Path) -> tuple[float, float]:
     """Median seconds per submission (in-process, isolated), the two interleaved in this process."""
-    from oracle.course.sandbox import shared
-    from oracle.course.sessions import Options
-    from oracle.course.submission import check_submission, make_submission
+    from oracle.course.grading.submission import check_submission, make_submission
+    from oracle.course.isolation.sandbox import shared
+    from oracle.course.isolation.sessions import Options
 
     modes = {"in-process": Options(seeds=1, isolate=False), "isolated": Options(seeds=1)}
     shared().wait_ready()

@@ -24,9 +24,9 @@ import pytest
 from oracle import course
 from oracle.cli import main
 from oracle.core.record import COLUMNS, ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, NONFINITE
-from oracle.course.refs import BUILTIN, register_reference
-from oracle.course.samplers import with_zeros
-from oracle.course.targets import REFERENCES, classifiers, models, sequence, vision
+from oracle.course.judging.samplers import with_zeros
+from oracle.course.registry import BUILTIN, REFERENCES, register_reference
+from oracle.courses.cs231n import classifiers, models, sequence, vision
 
 SAMPLES = Path(__file__).parent / "course_samples"
 BASIC = (

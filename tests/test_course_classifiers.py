@@ -18,7 +18,7 @@ import pytest
 from oracle import course
 from oracle.cli import main
 from oracle.core.record import FORWARD_MISMATCH, KINK, MATCH, MISMATCH, Record
-from oracle.course.targets import models
+from oracle.courses.cs231n import models
 
 SAMPLES = Path(__file__).parent / "course_samples"
 CLASSIFIERS = SAMPLES / "assignment1" / "cs231n" / "classifiers"

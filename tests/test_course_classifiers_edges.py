@@ -17,9 +17,9 @@ import pytest
 
 from oracle import course
 from oracle.core.record import FORWARD_MISMATCH, MATCH, NONFINITE
-from oracle.course.judge import CourseCase
-from oracle.course.samplers import large_scores
-from oracle.course.targets import REFERENCES
+from oracle.course.judging.judge import CourseCase
+from oracle.course.judging.samplers import large_scores
+from oracle.course.registry import REFERENCES
 
 SAMPLES = Path(__file__).parent / "course_samples"
 

@@ -21,8 +21,8 @@ import pytest
 from oracle import course
 from oracle.cli import main
 from oracle.core.record import ERROR, KINK, MATCH, MISMATCH
-from oracle.course import fd_judge
-from oracle.course.targets import REFERENCES
+from oracle.course.judging import fd_judge
+from oracle.course.registry import REFERENCES
 
 SAMPLES = Path(__file__).parent / "course_samples"
 

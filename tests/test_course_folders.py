@@ -18,7 +18,7 @@ import pytest
 from oracle import course
 from oracle.cli import main
 from oracle.core.record import ERROR, FORWARD_MISMATCH, KINK, MATCH
-from oracle.course.unfinished import template_reason
+from oracle.course.loading.unfinished import template_reason
 
 SAMPLES = Path(__file__).parent / "course_samples"
 A2 = SAMPLES / "assignment2" / "cs231n"
@@ -53,7 +53,7 @@ def test_an_assignment_file_that_imports_its_package_checks_without_setup(
     assert unfinished.iloc[0].detail.startswith(
         "not implemented: conv_forward_naive is still the assignment's"
     )
-    assert unfinished.iloc[0].judge == "jax"  # oracle.course.targets.vision_conv
+    assert unfinished.iloc[0].judge == "jax"  # oracle.courses.cs231n.vision_conv
     assert "conv_naive (layer): not implemented: conv_forward_naive is still the assignment's" in text
     # a pair without a reference is judged by finite differences, and says so
     assert set(frame[frame.target == "leaky_relu"].judge) == {"fd"}

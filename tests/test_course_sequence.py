@@ -18,8 +18,9 @@ import pytest
 from oracle import course
 from oracle.cli import main
 from oracle.core.record import FORWARD_MISMATCH, MATCH, MISMATCH, Record
-from oracle.course.judge import CourseCase
-from oracle.course.targets import REFERENCES, sequence
+from oracle.course.judging.judge import CourseCase
+from oracle.course.registry import REFERENCES
+from oracle.courses.cs231n import sequence
 
 SAMPLES = Path(__file__).parent / "course_samples"
 CORRECT = SAMPLES / "assignment3" / "cs231n" / "rnn_layers.py"

@@ -23,10 +23,11 @@ from oracle.cli import main
 from oracle.core.judgement import Outcome
 from oracle.core.record import ERROR, FAILING, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, Record
 from oracle.course import load_module
-from oracle.course.judge import CourseCase, Judgement, cases_for
-from oracle.course.targets import REFERENCES, vision
-from oracle.course.targets.vision_bugs import VisionReference
-from oracle.course.targets.vision_dropout import infer
+from oracle.course.judging.judge import CourseCase, Judgement, cases_for
+from oracle.course.registry import REFERENCES
+from oracle.courses.cs231n import vision
+from oracle.courses.cs231n.vision_bugs import VisionReference
+from oracle.courses.cs231n.vision_dropout import infer
 
 SAMPLES = Path(__file__).parent / "course_samples"
 VISION = {name for name, ref in REFERENCES.items() if isinstance(ref, VisionReference)}
@@ -337,7 +338,7 @@ def test_the_student_side_imports_no_jax() -> None:
     tree = ast.parse((Path(__file__).parents[1] / "oracle" / "course" / "calls_vision.py").read_text())
     modules = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     modules |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert not any(m == "jax" or m.startswith(("jax.", "oracle.course.targets")) for m in modules)
+    assert not any(m == "jax" or m.startswith(("jax.", "oracle.courses.cs231n")) for m in modules)
 
 
 def test_edge_samplers_hit_their_kinks_and_ties() -> None:

@@ -1,7 +1,7 @@
 """Classic bugs of the vision layers, one at a time: each is caught and its cause named.
 
 Each bug replaces one half of vision_correct.py's pair for its target; the named causes
-are the targets' declared bugs (``oracle.course.targets.vision_*``).
+are the targets' declared bugs (``oracle.courses.cs231n.vision_*``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 from test_course_vision import judged, pair_of, samples, says
 
 from oracle.core.record import FORWARD_MISMATCH, MATCH, MISMATCH, NONFINITE, Record
-from oracle.course.judge import Judgement, cases_for
-from oracle.course.targets import REFERENCES
+from oracle.course.judging.judge import Judgement, cases_for
+from oracle.course.registry import REFERENCES
 
 __all__ = ["samples"]  # the fixture
 

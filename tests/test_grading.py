@@ -13,8 +13,9 @@ import pytest
 
 from oracle.cli import main
 from oracle.core.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED
-from oracle.course import class_summary, grading
-from oracle.course.grading import CLASS_COLUMNS, metadata_path, read_class
+from oracle.course.grading import class_summary
+from oracle.course.grading import classes as grading
+from oracle.course.grading.classes import CLASS_COLUMNS, metadata_path, read_class
 
 SAMPLES = Path(__file__).parent / "course_samples"
 OPTIONS = ["--target", "affine,relu,tanh", "--seeds", "1", "--timeout", "5"]

@@ -28,7 +28,7 @@ from oracle import course
 from oracle.cli import main
 from oracle.core.judgement import Outcome
 from oracle.core.record import ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, TIMEOUT
-from oracle.course import wire
+from oracle.course.isolation import wire
 
 ROOT = Path(__file__).parent.parent
 SAMPLES = Path(__file__).parent / "course_samples"
@@ -282,7 +282,7 @@ def test_the_pytest_api_checks_a_module_object_in_this_process_unless_asked() ->
 
 
 def test_the_code_a_worker_runs_imports_no_jax() -> None:
-    """``oracle.course.calls`` and ``wire`` (not the package's __init__: the registry holds JAX functions)."""
+    """``calling.calls`` and ``wire`` (not the package's __init__: the registry holds JAX functions)."""
     code = textwrap.dedent(
         """
         import sys, types
@@ -290,7 +290,7 @@ def test_the_code_a_worker_runs_imports_no_jax() -> None:
             package = types.ModuleType(name)
             package.__path__ = [sys.argv[1] + "/" + name.replace(".", "/")]
             sys.modules[name] = package
-        import oracle.course.calls, oracle.course.wire
+        import oracle.course.calling.calls, oracle.course.isolation.wire
         tops = {m.partition(".")[0] for m in sys.modules}
         print("numpy" in tops, sorted(tops & {"jax", "jaxlib"}))
         """
@@ -389,7 +389,7 @@ def test_a_forward_mismatch_survives_the_crossing(tmp_path: Path) -> None:
 def test_a_zygote_that_cannot_start_is_one_line_and_exit_3(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from oracle.course import sandbox
+    from oracle.course.isolation import sandbox
 
     broken = sandbox.Zygote()
     monkeypatch.setattr(sandbox, "BOOT", "import sys; sys.stderr.write('no zygote here'); sys.exit(5)")

@@ -292,7 +292,7 @@ def test_a_bug_of_ours_exits_4_never_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """Python exits 1 on an uncaught exception: the code a CI job reads as 'a divergence found'."""
-    from oracle.course import grading
+    from oracle.course.grading import classes as grading
 
     def broken(*args: object) -> None:
         raise RuntimeError("a bug")

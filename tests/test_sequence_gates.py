@@ -2,7 +2,7 @@
 
 An RNN step and an LSTM step are composites of gates, as the lecture builds the sigmoid
 from smaller ones: built with ``Value`` methods, their outputs and gradients must equal
-``jax.vjp`` of the course targets' references (``oracle.course.targets.sequence``). The
+``jax.vjp`` of the course targets' references (``oracle.courses.cs231n.sequence``). The
 finite-difference checks of each gate are in ``tests/test_gates.py`` (its table), their JAX
 ops in ``oracle.ops.sequence``; random graphs of them go through the campaign judge here.
 """
@@ -20,7 +20,7 @@ import pytest
 from oracle.campaign.judge import judge
 from oracle.core.case import make_case
 from oracle.core.record import FAILING, MATCH
-from oracle.course.targets import sequence as targets
+from oracle.courses.cs231n import sequence as targets
 from oracle.strategies import campaign_graph, campaign_inputs
 from reference import GATES, ComputationalGraph, GraphError, Value, check_graph
 from reference.checks import LABELS, Attr

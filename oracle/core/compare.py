@@ -30,7 +30,7 @@ TOLERANCES: dict[str, Tolerance] = {
     "float64": Tolerance(rtol=1e-9, atol=1e-12),
     "float32": Tolerance(rtol=2e-4, atol=1e-6),
     # A float64 central difference against an exact directional derivative (course code the
-    # oracle has no reference for, oracle.course.fd_judge): with a step of 1e-6 (relative to
+    # oracle has no reference for, oracle.course.judging.fd_judge): with a step of 1e-6 (relative to
     # the input's size) its truncation is ~1e-12 relative, its rounding ~eps/h = 2e-10 times
     # the magnitude of the summed terms (the scale the judge passes). rtol 1e-6 and atol
     # 1e-7 sit 1000x above both, and far below a real bug's error (1e-2 and up).

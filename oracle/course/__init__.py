@@ -2,9 +2,9 @@
 
 Students and course staff write gates (``MultiplyGate``), layer pairs (``affine_forward``,
 ``affine_backward``) and losses (``svm_loss``). This module finds the known ones in a
-file (``oracle.course.refs`` lists them; ``register_reference`` adds more) and checks each
+file (``oracle.course.reference`` lists them; ``register_reference`` adds more) and checks each
 on random inputs (several shapes and seeds, random upstream gradients) and on edge inputs
-at its kinks, exactly, against JAX (``oracle.course.judge``).
+at its kinks, exactly, against JAX (``oracle.course.judging.judge``).
 
 CSV rows are report rows (``oracle.core.compare.Record``) plus ``target``, the name checked.
 In them ``tested_value`` holds the *student's* value at the worst element: for course
@@ -33,11 +33,11 @@ from typing import Any
 from oracle.core.compare import DTYPES
 from oracle.core.record import ERROR, Record
 from oracle.core.table import records_table
-from oracle.course.judge import judge_target
-from oracle.course.loading import Target, cli_replay, load_module, select_targets
-from oracle.course.refs import GATE, LAYER, LOSS, Reference, register_reference
-from oracle.course.samplers import with_zeros
-from oracle.course.targets import REFERENCES
+from oracle.course.judging.judge import judge_target
+from oracle.course.judging.samplers import with_zeros
+from oracle.course.loading.finding import Target, cli_replay, load_module, select_targets
+from oracle.course.reference import GATE, LAYER, LOSS, Reference
+from oracle.course.registry import REFERENCES, register_reference
 
 __all__ = [
     "assert_gate_correct",
@@ -179,8 +179,8 @@ def _check_isolated(
     max_memory: str | int,
 ) -> list[Record]:
     from oracle.core.options import memory_size
-    from oracle.course.sessions import Options
-    from oracle.course.submission import SubmissionCheck, make_submission
+    from oracle.course.grading.submission import SubmissionCheck, make_submission
+    from oracle.course.isolation.sessions import Options
 
     if seed < 0 or seeds < 1:
         raise ValueError(f"seed must be >= 0 and seeds >= 1, got seed={seed}, seeds={seeds}")

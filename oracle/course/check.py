@@ -4,10 +4,10 @@ One .py file (``check layers.py``): every known target in it, a line per target,
 of records (``target`` then the report's columns). Several paths, a submission folder, or
 ``--submissions DIR`` (every folder or .py file in it is one student's work): the class
 CSV (``submission``, ``file``, ``autodiff`` first), a table submissions x targets,
-``class_summary.md`` and ``class_grid.png`` beside the CSV (``oracle.course.grading``).
+``class_summary.md`` and ``class_grid.png`` beside the CSV (``oracle.course.grading.classes``).
 ``--merge SHARD.csv...`` joins the class CSVs of ``--shard K/N`` runs.
 
-The submission's code runs in a worker process of its own (``oracle.course.sessions``),
+The submission's code runs in a worker process of its own (``oracle.course.isolation.sessions``),
 under a time limit per target and a memory limit: it cannot hang, crash or rewrite the
 checker, nor see the JAX reference. ``--no-isolate`` runs it in this process, as a
 debugger wants. Exit 0: every row clean; 1: a row failed (mismatch, error, timeout...);
@@ -31,9 +31,9 @@ from oracle.core.options import MAX_SEED, memory_size, shard, whole_number
 from oracle.core.output import check_writable
 from oracle.core.record import STATUSES, Record, to_frame
 from oracle.course import DEFAULT_SEEDS
-from oracle.course.sessions import Options
-from oracle.course.submission import SubmissionCheck, make_submission
-from oracle.course.verdicts import target_summary
+from oracle.course.grading.submission import SubmissionCheck, make_submission
+from oracle.course.isolation.sessions import Options
+from oracle.course.judging.verdicts import target_summary
 
 MAX_SEEDS = 1000  # 3 is the default; more than this is a typo (--seeds 1e8), not a check
 MIN_MEMORY = (
@@ -188,8 +188,8 @@ def run_file(path_text: str, options: Options, out_text: str, verbose: bool) -> 
 
 def print_target(found: Any, records: Sequence[Record], options: Options, verbose: bool) -> None:
     """One line per target (how it was judged, its counts), its problems, kinks as one line
-    (every record with ``verbose``): ``oracle.course.verdicts``."""
-    from oracle.course.targets import REFERENCES
+    (every record with ``verbose``): ``oracle.course.judging.verdicts``."""
+    from oracle.course.registry import REFERENCES
 
     ref = REFERENCES.get(found.name) or SimpleNamespace(
         name=found.name, kind=found.kind, op=found.op, kink_text=""
@@ -206,8 +206,8 @@ def _outputs(out: Path) -> tuple[Path, Path]:
 
 
 def run_many(args: argparse.Namespace, options: Options) -> int:
-    from oracle.course.grading import check_outputs, discover, run_class, shard_of
-    from oracle.course.targets import REFERENCES
+    from oracle.course.grading.classes import check_outputs, discover, run_class, shard_of
+    from oracle.course.registry import REFERENCES
 
     for name in options.names or ():
         if name not in REFERENCES:
@@ -233,7 +233,7 @@ def run_many(args: argparse.Namespace, options: Options) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    from oracle.course.grading import check_outputs, merge
+    from oracle.course.grading.classes import check_outputs, merge
 
     if not args.paths:
         raise UserError("--merge: name the class CSVs to join")
@@ -245,8 +245,8 @@ def run_merge(args: argparse.Namespace) -> int:
 
 def summarize(out: Path, timing: str) -> int:
     """The table, ``class_summary.md`` and ``class_grid.png`` of a class CSV; the exit code it calls for."""
-    from oracle.course import class_summary
-    from oracle.course.grading import read_class
+    from oracle.course.grading import class_summary
+    from oracle.course.grading.classes import read_class
 
     frame = read_class(out)
     markdown, picture = _outputs(out)

@@ -7,7 +7,7 @@ pair must become one ``error`` row, and the class must go on.
 
 import numpy as np
 
-import oracle.course.worker as _worker
+import oracle.course.isolation.worker as _worker
 
 _describe = _worker._spec
 FORGERIES = {

@@ -1,0 +1,297 @@
+"""Checking a whole class: many submissions, one CSV, shards a CI matrix can split and ``--merge`` rejoin.
+
+The class CSV is the course check's CSV (``target`` then the report's columns) after three
+more: ``submission`` (its name: a folder or file in ``--submissions DIR``, or the path as
+given), ``file`` (which file of the submission) and ``autodiff`` (the autodiff libraries the
+submission imported, e.g. ``jax torch``: a course-policy question, noted, never judged).
+What a run promises, as campaigns do (``oracle.core.output``):
+
+- submissions are checked in the order of their names and their rows reach the disk one
+  submission at a time, whole, in a CSV locked by the run: Ctrl-C, SIGTERM or a full disk
+  leave a valid CSV of every submission finished;
+- the same options give the same bytes whatever ``--workers``; ``--shard K/N`` takes every
+  N-th submission from the K-th;
+- ``<csv>.json`` beside the CSV says which options and shard wrote it, whether the run
+  finished, and the CSV's row count and SHA-256. ``--merge`` accepts only the finished
+  shards 1..N of one set of options, each as its run wrote it, and writes the bytes of
+  the unsharded run.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from oracle.campaign.workers import ordered
+from oracle.core.case import parse_json, read_text
+from oracle.core.errors import UserError
+from oracle.core.output import RowFile, check_writable, write_atomic
+from oracle.core.record import COLUMNS, to_frame
+from oracle.course.grading.submission import Submission, SubmissionResult, check_submission, make_submission
+from oracle.course.isolation.sandbox import shared
+from oracle.course.isolation.sessions import Options
+
+SUBMISSION_COLUMNS = ["submission", "file", "autodiff"]
+CLASS_COLUMNS = [*SUBMISSION_COLUMNS, "target", *COLUMNS]
+HEADER = ",".join(CLASS_COLUMNS) + "\n"
+TEXT_COLUMNS = [*SUBMISSION_COLUMNS, "target", "case_id", "input", "shape", "dtype", "status", "detail"]
+TEXT_COLUMNS += ["worst_index", "ops", "replay", "judge", "warning"]
+FORMAT = "backprop-oracle class check 1"
+MAX_SHARD_BYTES = 2**34
+
+
+def discover(paths: Sequence[str], folder: str | None) -> list[tuple[str, Path]]:
+    """(name, path) of every submission, sorted by name: the paths as given, and each entry of ``folder``."""
+    found = []
+    for text in paths:
+        path = Path(text)
+        if not path.exists():
+            raise UserError(f"{shown_name(text)}: no such file or folder")
+        found.append((shown_name(text), path))
+    if folder is not None:
+        root = Path(folder)
+        if not root.is_dir():
+            raise UserError(f"--submissions {shown_name(folder)}: not a folder")
+        for entry in sorted(root.iterdir()):
+            if entry.name.startswith((".", "__")) or not (entry.is_dir() or entry.suffix == ".py"):
+                continue
+            if not entry.exists():  # a link to nothing, or a loop of links
+                raise UserError(
+                    f"--submissions {shown_name(folder)}: {shown_name(entry.name)} is a broken link"
+                )
+            found.append((shown_name(entry.name), entry))
+    if not found:
+        raise UserError("no submissions: name .py files or folders, or a folder of them with --submissions")
+    names = [name for name, _ in found]
+    for name in names:
+        if names.count(name) > 1:
+            raise UserError(f"two submissions are named {name!r}")
+    return sorted(found)
+
+
+def shown_name(name: str) -> str:
+    """A submission's name as a CSV line and a terminal can hold it: what is not printable
+    (a newline, a byte that was not UTF-8) written as its escape, so names stay distinct."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in name)
+
+
+def shard_of(entries: Sequence[Any], shard: tuple[int, int]) -> list[Any]:
+    """The K-th of N disjoint, interleaved slices (1-based): every N-th entry from the K-th."""
+    k, n = shard
+    return list(entries[k - 1 :: n])
+
+
+def rows_text(result: SubmissionResult) -> str:
+    """One submission's rows of the class CSV: one line per row, whatever the student's text held."""
+    frame = to_frame([record for _, record in result.rows], target=True)
+    frame.insert(0, "autodiff", " ".join(result.autodiff))
+    frame.insert(0, "file", [file for file, _ in result.rows])
+    frame.insert(0, "submission", result.name)
+    for column in ("detail", "warning", "file", "submission", "input", "replay"):
+        frame[column] = frame[column].astype(str).str.replace(r"[\r\n]+", " ", regex=True)
+    text: str = frame.to_csv(header=False, index=False, lineterminator="\n")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")  # a path that was not UTF-8
+
+
+# --------------------------------------------------------------- metadata
+
+
+def options_json(options: Options) -> dict[str, Any]:
+    """What decides a class CSV's bytes (and its shards' compatibility)."""
+    body = dataclasses.asdict(options)
+    body["names"] = list(options.names) if options.names is not None else None
+    return body
+
+
+def class_json(names: Sequence[str]) -> dict[str, Any]:
+    """Which class: how many submissions, and a digest of their names in order."""
+    digest = hashlib.sha256("\n".join(names).encode("utf-8", "backslashreplace")).hexdigest()
+    return {"submissions": len(names), "submissions_sha256": digest}
+
+
+@dataclasses.dataclass(frozen=True)
+class Metadata:
+    options: dict[str, Any]
+    shard: tuple[int, int] = (1, 1)
+    finished: bool = False
+    rows: int = 0
+    sha256: str = ""
+
+    def to_json(self) -> str:
+        body: dict[str, Any] = {
+            "format": FORMAT,
+            "options": self.options,
+            "shard": "{}/{}".format(*self.shard),
+        }
+        body |= {"finished": self.finished, "rows": self.rows, "sha256": self.sha256}
+        return json.dumps(body, indent=2) + "\n"
+
+
+def metadata_path(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.name + ".json")
+
+
+def read_metadata(out: str | Path) -> Metadata:
+    path = metadata_path(out)
+    if not os.path.isfile(out):
+        problem = "not a regular file" if os.path.exists(out) else "cannot read (no such file)"
+        raise UserError(f"{out}: {problem}")
+    if not path.exists():
+        raise UserError(f"{out}: not a class CSV of python -m oracle check (no {path.name} beside it)")
+    body = parse_json(read_text(path, 2**20), str(path))
+    try:
+        assert body["format"] == FORMAT and isinstance(body["options"], dict)
+        k, n = (int(x) for x in str(body["shard"]).split("/"))
+        rows, finished, sha = body["rows"], body["finished"], body["sha256"]
+        assert 1 <= k <= n and type(rows) is int and type(finished) is bool and isinstance(sha, str)
+    except (AssertionError, KeyError, TypeError, ValueError):
+        raise UserError(f"{path}: not class-check metadata as check writes it") from None
+    return Metadata(body["options"], (k, n), finished, rows, sha)
+
+
+# -------------------------------------------------------------------- run
+
+
+def _check(task: tuple[Submission, Options]) -> SubmissionResult:
+    return check_submission(*task)
+
+
+def results(submissions: Sequence[Submission], options: Options, workers: int) -> Iterator[SubmissionResult]:
+    """Each submission's result, in order: in this process, or in ``workers`` judging processes."""
+    tasks = [(s, options) for s in submissions]
+    workers = min(workers, len(tasks))
+    if workers <= 1 and options.isolate:
+        shared().start()  # it imports the registry while this process gets ready
+    return ordered(
+        _check, tasks, workers, window=2 * workers, describe=lambda task: f"submission {task[0].name}"
+    )
+
+
+def check_outputs(out: str | Path) -> Path:
+    """The class CSV and what comes with it, checked before any work: one line on the first problem."""
+    out = check_writable(out)
+    for path, what in (
+        (metadata_path(out), "its metadata"),
+        (out.parent / "class_summary.md", "its summary"),
+        (out.parent / "class_grid.png", "its picture"),
+    ):
+        check_writable(path, f"--out {out}: {what}")
+    return out
+
+
+def run_class(
+    entries: Sequence[tuple[str, Path]],
+    options: Options,
+    out: Path,
+    workers: int,
+    shard: tuple[int, int],
+    everyone: Sequence[str] | None = None,
+) -> list[float]:
+    """Check every submission, its rows appended to ``out`` whole; when each was done (``perf_counter``).
+
+    ``everyone`` names the whole class when ``entries`` is a shard of it: the metadata says
+    which class a shard belongs to, so that shards of two classes are never merged.
+    """
+    submissions = [make_submission(path, name) for name, path in entries]
+    done: list[float] = []
+    with RowFile(out) as rows:
+        settings = options_json(options) | class_json(
+            [name for name, _ in entries] if everyone is None else everyone
+        )
+        write_atomic(metadata_path(out), Metadata(settings, shard).to_json())  # not finished, until it is
+        rows.append(HEADER)
+        count = 0
+        interval = 0.5 if os.isatty(2) else 15
+        bar = tqdm(total=len(submissions), unit="submission", desc="check", mininterval=interval)
+        try:
+            for result in results(submissions, options, workers):
+                rows.append(rows_text(result))
+                count += len(result.rows)
+                done.append(time.perf_counter())
+                bar.update()
+        finally:
+            bar.close()
+        write_atomic(metadata_path(out), Metadata(settings, shard, True, count, rows.sha256).to_json())
+    return done
+
+
+def read_class(path: str | Path) -> pd.DataFrame:
+    """A class CSV as written: text columns stay text (empty is ""), empty numbers are NaN."""
+    numbers = [c for c in CLASS_COLUMNS if c not in TEXT_COLUMNS]
+    return pd.read_csv(
+        path,
+        dtype={c: str for c in TEXT_COLUMNS},
+        keep_default_na=False,
+        na_values={c: [""] for c in numbers},
+    )
+
+
+# ------------------------------------------------------------------ merge
+
+
+def merge(paths: Sequence[str], out: Path) -> int:
+    """The shards' rows in submission order, as the unsharded run writes them; returns the row count.
+
+    Only the finished shards 1..N of one set of options are merged, each as its run wrote it
+    (its rows and SHA-256 as its metadata says); anything else is one line naming the file.
+    """
+    shards: dict[int, tuple[str, Metadata]] = {}
+    rows: dict[str, list[str]] = {}
+    owner: dict[str, str] = {}
+    for path in paths:
+        metadata = read_metadata(path)
+        if not metadata.finished:
+            raise UserError(f"{path}: its run did not finish (interrupted or failed): run it again")
+        text = read_text(path, MAX_SHARD_BYTES)
+        if hashlib.sha256(text.encode()).hexdigest() != metadata.sha256:
+            raise UserError(f"{path}: not the CSV its run wrote (its SHA-256 differs from its metadata's)")
+        lines = text.splitlines(keepends=True)
+        if not lines or lines[0] != HEADER:
+            raise UserError(f"{path}:1: not a class CSV (its header is not check's for many submissions)")
+        if len(lines) - 1 != metadata.rows:
+            raise UserError(f"{path}: {len(lines) - 1} rows, its metadata says {metadata.rows}")
+        first = next(iter(shards.values()), None)
+        if first is not None and (metadata.options, metadata.shard[1]) != (
+            first[1].options,
+            first[1].shard[1],
+        ):
+            raise UserError(
+                f"{path}: a shard of another check than {first[0]} "
+                "(other options, another class of submissions or --shard N)"
+            )
+        k = metadata.shard[0]
+        if k in shards:
+            raise UserError(f"{path}: shard {k}/{metadata.shard[1]} again (also {shards[k][0]})")
+        shards[k] = (path, metadata)
+        for number, line in enumerate(lines[1:], 2):
+            fields = next(csv.reader([line]))
+            if len(fields) != len(CLASS_COLUMNS):
+                raise UserError(f"{path}:{number}: a row of {len(fields)} fields, not {len(CLASS_COLUMNS)}")
+            name = fields[0]
+            if owner.setdefault(name, path) != path:
+                raise UserError(f"{path}: submission {name!r} is also in {owner[name]}: the shards overlap")
+            rows.setdefault(name, []).append(line)
+    n = next(iter(shards.values()))[1].shard[1]
+    missing = sorted(set(range(1, n + 1)) - set(shards))
+    if missing:
+        raise UserError(f"--merge: shard {missing[0]}/{n} is missing")
+    options = next(iter(shards.values()))[1].options
+    with RowFile(out) as merged:
+        write_atomic(metadata_path(out), Metadata(options).to_json())
+        merged.append(HEADER)
+        for name in sorted(rows):
+            merged.append("".join(rows[name]))
+        count = sum(map(len, rows.values()))
+        write_atomic(metadata_path(out), Metadata(options, (1, 1), True, count, merged.sha256).to_json())
+    return count

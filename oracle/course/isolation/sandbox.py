@@ -1,0 +1,282 @@
+"""The judge's side of isolated checks: the zygote process, and a handle on each worker it forks.
+
+A submission's code never runs in the judge's process. ``Zygote`` starts
+``oracle.course.isolation.worker.zygote`` in a new session (``start_new_session=True``: a signal to
+its process group cannot reach the judge) and asks it for one worker per submission;
+``WorkerHandle.ask`` sends a request and waits for the answer until a deadline
+(``oracle.course.isolation.wire``: JSON and .npy arrays, nothing that executes when read). The
+zygote is started once per judging process (``shared``) and again if a submission kills
+it; the workers die with it, and it dies with the judge.
+
+What isolation guarantees: the submission's code never runs in the judge's interpreter,
+so patching numpy, jax, builtins or the oracle, walking the stack, or returning objects
+that lie cannot change a verdict: the judge reads plain arrays and text it validates
+(``oracle.course.isolation.wire``), and the JAX reference never leaves the judge. A submission
+that hangs, crashes, exits, exhausts its memory or kills its parent's process group
+costs one ``timeout`` or ``error`` row, and the check goes on; what it prints goes to
+``/dev/null``; files it writes with relative paths land in a temporary folder that is
+removed.
+
+What it does not: it is not a security sandbox against someone with a shell. The
+worker runs as the same user, with the network and the filesystem open: it can read
+and write any file that user can (absolute paths), signal the judge by its process id,
+or detach processes of its own (``setsid``) that outlive the check. Keep grading
+separate from anything that matters (a CI runner or a container). Its ``autodiff``
+column is a hint for course staff, not a control: a submission can hide what it imports.
+
+Isolation needs POSIX (``fork``, file descriptors passed over a Unix socket; on Linux
+``prctl`` makes workers die with the zygote); elsewhere ``--no-isolate`` checks in the
+judge's process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from oracle.core.errors import UserError, WorkerDied
+from oracle.course.isolation import wire
+
+STARTUP = 300.0  # seconds for a zygote to import the registry (a few on a quiet machine; CI can be slow)
+CONTROL = 30.0  # seconds for the zygote to answer a fork or an end request
+
+# The zygote's first lines, before anything imports oracle: pandas, which oracle.core.record
+# imports for writing CSVs (never done in a worker), is imported on first use only; it is
+# most of the import time of the registry.
+BOOT = """
+import importlib, sys, types
+
+class Deferred(types.ModuleType):
+    def __getattr__(self, name):
+        del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
+
+sys.modules["pandas"] = Deferred("pandas")
+from oracle.course.isolation.worker import zygote
+zygote(int(sys.argv[1]), int(sys.argv[2]))
+"""
+
+
+class SandboxError(WorkerDied):
+    """The zygote cannot start or does not answer: the oracle's fault or the machine's, not a
+    student's. Like a judging process that died: one line and exit 3, never a traceback."""
+
+
+def supported() -> bool:
+    return os.name == "posix" and hasattr(socket, "send_fds")
+
+
+class Zygote:
+    """One zygote process, started on first use and again whenever it has died.
+
+    It keeps one worker forked ahead (``spare``): the next submission's worker is ready
+    (forked, its limits set) while the judge still works on this one.
+    """
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.control: socket.socket | None = None
+        self.ready = False
+        self.buffer = b""  # what was read from the control channel past the last whole reply
+        self.forking: list[tuple[socket.socket, int]] = []  # forks asked for, not yet answered
+        self.spare: list[tuple[int, socket.socket, int]] = []  # (pid, socket, max_memory) forked ahead
+        self.folder = tempfile.mkdtemp(prefix="oracle-zygote-")
+        self.errors = os.path.join(self.folder, "stderr")
+
+    def start(self) -> None:
+        """Start the process (it imports the registry meanwhile); ``fork`` waits until it is ready."""
+        if not supported():
+            raise UserError("isolated checks need a POSIX system: use --no-isolate (isolate=False)")
+        if self.alive():
+            return
+        self.close()
+        ours, theirs = socket.socketpair()
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+        with open(self.errors, "wb") as errors:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", BOOT, str(theirs.fileno()), str(os.getpid())],
+                pass_fds=[theirs.fileno()],
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                cwd=self.folder,
+                env=env,
+            )
+        theirs.close()
+        self.control, self.ready, self.buffer = ours, False, b""
+
+    def wait_ready(self) -> None:
+        """Start the zygote if needed and wait until it has imported the registry."""
+        self.start()
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        if self.ready:
+            return
+        reply = self._answer(STARTUP)
+        mine = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        if "ready" not in reply or os.path.realpath(reply.get("oracle", "")) != os.path.realpath(mine):
+            raise SandboxError(f"the zygote imported another oracle ({reply.get('oracle')}, not {mine})")
+        self.ready = True
+
+    def _answer(self, seconds: float) -> dict[str, Any]:
+        """The next reply on the control channel (one JSON line)."""
+        assert self.control is not None
+        self.control.settimeout(seconds)
+        try:
+            while b"\n" not in self.buffer:
+                chunk = self.control.recv(4096)
+                if not chunk:
+                    raise SandboxError(f"the zygote process ended{self._stderr()}")
+                self.buffer += chunk
+        except TimeoutError:
+            raise SandboxError(f"the zygote did not answer within {seconds:g} s") from None
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        message = json.loads(line)
+        assert isinstance(message, dict)
+        return message
+
+    def _stderr(self) -> str:
+        try:
+            with open(self.errors, "rb") as handle:
+                lines = handle.read().decode(errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        return f": {lines[-1]}" if lines else ""
+
+    def _ask_fork(self, max_memory: int) -> None:
+        """Ask for a worker; its pid is read later (``_settle``), in the order asked."""
+        assert self.control is not None
+        ours, theirs = socket.socketpair()
+        request = json.dumps({"op": "fork", "max_memory": max_memory}).encode() + b"\n"
+        try:
+            socket.send_fds(self.control, [request], [theirs.fileno()])
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.forking.append((ours, max_memory))
+
+    def _settle(self) -> None:
+        """Read the answers to the forks asked for: they come before any other answer."""
+        while self.forking:
+            sock, max_memory = self.forking[0]
+            pid = int(self._answer(CONTROL)["pid"])
+            self.forking.pop(0)
+            self.spare.append((pid, sock, max_memory))
+
+    def fork(self, max_memory: int) -> WorkerHandle:
+        """A new worker process, limited to ``max_memory`` bytes of address space (forked ahead if it can)."""
+        for attempt in (1, 2):  # a zygote that a submission killed is started again, once
+            self.start()
+            try:
+                self._wait_ready()
+                self._settle()
+                for pid, sock, memory in [s for s in self.spare if s[2] != max_memory]:
+                    self.spare.remove((pid, sock, memory))  # forked for other limits: not this one
+                    sock.close()
+                    self.end(pid, kill=True)
+                if not self.spare:
+                    self._ask_fork(max_memory)
+                    self._settle()
+                pid, sock, _ = self.spare.pop(0)
+                self._ask_fork(max_memory)  # the next one, forked while this one works
+                return WorkerHandle(self, pid, sock)
+            except (SandboxError, OSError):
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def end(self, pid: int, kill: bool) -> str:
+        """Stop worker ``pid``: told to exit (``kill`` False: reaped later) or killed, with how it ended."""
+        if self.control is None or not self.alive():
+            return "killed with its zygote"
+        try:
+            self.control.sendall(json.dumps({"op": "end", "pid": pid, "kill": kill}).encode() + b"\n")
+            if not kill:
+                return "exited"  # no answer: it exits on its own
+            self._settle()
+            return str(self._answer(CONTROL).get("status", "ended"))
+        except (SandboxError, OSError):
+            self.close()
+            return "killed with its zygote"
+
+    def dispose(self) -> None:
+        """Close, and remove the zygote's folder: at exit."""
+        self.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def close(self) -> None:
+        """End the zygote: told (its channel closes, it cleans up and exits), or killed after a second."""
+        for sock in [s for s, _ in self.forking] + [s for _, s, _ in self.spare]:
+            sock.close()  # a spare worker sees its channel close, and exits
+        self.forking, self.spare, self.buffer = [], [], b""
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+
+class WorkerHandle:
+    """One worker process: ask it things until it is ended."""
+
+    def __init__(self, zygote: Zygote, pid: int, sock: socket.socket) -> None:
+        self.zygote, self.pid, self.sock = zygote, pid, sock
+        self.ended = ""
+
+    def send(self, header: dict[str, Any], arrays: Sequence[np.ndarray], deadline: float) -> None:
+        """Send a request (``wire.Timeout`` past ``deadline``, a ``time.monotonic`` time; ``wire.Gone``)."""
+        wire.send(self.sock, header, arrays, deadline=deadline)
+
+    def answer(self, deadline: float) -> tuple[dict[str, Any], list[np.ndarray]]:
+        """The answer to the request sent last (``wire.Timeout``, ``wire.Gone``, ``wire.ProtocolError``)."""
+        return wire.receive(self.sock, deadline=deadline)
+
+    def end(self, kill: bool = True) -> str:
+        """Stop the worker (at once if ``kill``, else it was told to exit); how it ended."""
+        if not self.ended:
+            if not kill:
+                try:
+                    wire.send(self.sock, {"op": "bye"}, deadline=time.monotonic() + 1.0)
+                except (wire.Gone, wire.Timeout):
+                    kill = True
+            self.sock.close()
+            self.ended = self.zygote.end(self.pid, kill)
+        return self.ended
+
+
+_shared: Zygote | None = None
+
+
+def shared() -> Zygote:
+    """This process's zygote (started on first use; closed at exit)."""
+    global _shared
+    if _shared is None:
+        _shared = Zygote()
+        atexit.register(_shared.dispose)
+    return _shared

@@ -1,0 +1,450 @@
+"""The student's side of isolated checks: a zygote process that forks one worker per submission.
+
+The judge (``oracle.course.isolation.sandbox``) starts one *zygote* per judging process: it imports
+the oracle's course modules once (the target registry, the calls, ``load_module``) and
+then only forks. Each fork is a *worker*: it leaves the zygote's session
+(``os.setsid``), dies with the zygote, limits its own memory and file sizes, sends its
+standard output and error to ``/dev/null``, works in an empty temporary folder, imports
+the submission's files and answers the judge's requests over a socket
+(``oracle.course.isolation.wire``):
+
+- ``load``: import one file (``load_module``) and list the known targets it defines;
+- ``call``: run one case of one target (the target's ``call`` from the registry, as in
+  the judge's process: ``oracle.course.calling.calls.run``) on the inputs sent, and send back the
+  ``Outcome``: arrays of numbers and text only;
+- ``judge``: for a target whose reference the checked file registered itself (so only
+  this process has it), the whole check, sent back as records;
+- ``bye``: exit.
+
+The zygote never runs JAX (it imports it: the target declarations hold JAX functions),
+so forking it is safe and costs milliseconds instead of the seconds an import of numpy,
+JAX and the registry takes. In each worker, the oracle's own modules and JAX are moved
+out of ``sys.modules`` before the submission is imported and come back the moment
+anything imports them, so ``sys.modules`` says which autodiff libraries the submission
+imported (``autodiff``), and the oracle's, as anyone else's, only if it asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import dataclasses
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from oracle.core.errors import UserError
+from oracle.course import check_target
+from oracle.course.calling.calls import FD_KINDS, describe_exception, run
+from oracle.course.isolation.wire import Gone, get_settings, put_outcome, receive, send
+from oracle.course.judging.samplers import normal
+from oracle.course.loading.finding import Target, find_targets, load_module, select_targets
+from oracle.course.reference import BUILTIN, DEFAULT_CALLS, KINDS, Reference
+from oracle.course.registry import REFERENCES
+
+# Libraries a submission may have used to compute its gradients instead of deriving them:
+# the name reported in the class CSV's ``autodiff`` column -> the top-level modules that show it.
+AUTODIFF = {
+    "autograd": ("autograd",),
+    "jax": ("jax", "jaxlib"),
+    "micrograd": ("micrograd",),
+    "mxnet": ("mxnet",),
+    "oracle": ("oracle",),  # the checker itself: its JAX references are one import away
+    "reference": ("reference",),  # this project's engine (only when it is this project's: see autodiff())
+    "tensorflow": ("tensorflow",),
+    "tinygrad": ("tinygrad",),
+    "torch": ("torch",),
+}
+SET_ASIDE = {"jax": "jax", "jaxlib": "jax", "oracle": "oracle"}  # top-level module -> its group
+FILE_LIMIT = 64 << 20  # bytes a worker may write to one file
+NICE = 5  # a worker runs at a lower priority than its judge
+_PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+# --------------------------------------------------------------- the zygote
+
+
+def zygote(control_fd: int, judge_pid: int) -> None:
+    """Serve the judge's requests on ``control_fd`` until the judge is gone: fork workers, reap them."""
+    _die_with_parent(judge_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the judge's to handle
+    control = socket.socket(fileno=control_fd)
+    folders: dict[int, str] = {}  # worker pid -> its folder
+    released: set[int] = set()  # workers told to exit: reaped when they have, without waiting
+    _reply(control, {"ready": os.getpid(), "oracle": os.path.dirname(os.path.dirname(__file__))})
+    requests = Requests(control)
+    try:
+        while True:
+            request, fds = requests.next()
+            for pid in [p for p in released if _reaped(p)]:
+                released.discard(pid)
+                shutil.rmtree(folders.pop(pid, ""), ignore_errors=True)
+            if request is None:
+                return  # the judge closed the channel or died
+            if request.get("op") == "fork" and len(fds) == 1:
+                folder = tempfile.mkdtemp(prefix="worker-", dir=os.getcwd())  # in the judge's folder for it
+                me = os.getpid()
+                pid = os.fork()
+                if pid == 0:
+                    status = 1
+                    try:
+                        control.close()
+                        _become_worker(fds[0], me, folder, int(request["max_memory"]))
+                        status = 0
+                    finally:
+                        os._exit(status)
+                os.close(fds[0])
+                folders[pid] = folder
+                _reply(control, {"pid": pid})
+            elif request.get("op") == "end" and not request.get("kill"):
+                released.add(int(request["pid"]))  # it exits on its own: no answer, nothing to wait for
+            elif request.get("op") == "end":
+                pid = int(request["pid"])
+                ended = _end(pid)
+                shutil.rmtree(folders.pop(pid, ""), ignore_errors=True)
+                _reply(control, {"status": ended})
+            else:
+                for fd in fds:
+                    os.close(fd)
+                _reply(control, {"error": f"unknown request {request!r}"})
+    finally:
+        for folder in folders.values():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _reaped(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] != 0
+    except ChildProcessError:
+        return True
+
+
+class Requests:
+    """The judge's requests, one JSON line each; a fork's socket comes with its line (SCM_RIGHTS)."""
+
+    def __init__(self, control: socket.socket) -> None:
+        self.control, self.buffer, self.fds = control, b"", list[int]()
+
+    def next(self) -> tuple[dict[str, Any] | None, list[int]]:
+        """The next request and the descriptors that came with it; (None, []) when the judge is gone."""
+        while b"\n" not in self.buffer:
+            chunk, fds, _, _ = socket.recv_fds(self.control, 4096, 4)
+            self.fds += fds
+            if not chunk:
+                return None, []
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        request = json.loads(line)
+        mine = [self.fds.pop(0)] if request.get("op") == "fork" and self.fds else []
+        return request, mine
+
+
+def _reply(control: socket.socket, message: dict[str, Any]) -> None:
+    control.sendall(json.dumps(message).encode() + b"\n")
+
+
+def _end(pid: int) -> str:
+    """Kill worker ``pid`` (its whole process group), reap it and say how it ended."""
+    for signal_to in (os.killpg, os.kill):  # its group; itself, should it have left the group
+        with contextlib.suppress(OSError):
+            signal_to(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5.0
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return "ended"
+        if done:
+            return how_it_ended(status)
+        if time.monotonic() > deadline:
+            return "still running"
+        time.sleep(0.002)
+
+
+def how_it_ended(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        return f"killed by {name}"
+    return f"exited with status {os.WEXITSTATUS(status)}"
+
+
+def _die_with_parent(parent: int) -> None:
+    """Be killed when ``parent`` dies (Linux), so no worker outlives a killed checker."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(1)
+
+
+# --------------------------------------------------------------- a worker
+
+
+def _become_worker(fd: int, zygote_pid: int, folder: str, max_memory: int) -> None:
+    os.setsid()  # a session of its own: a signal to its parent's group cannot reach the judge
+    os.nice(NICE)  # the judge, which wakes it with every request, keeps its core meanwhile
+    _die_with_parent(zygote_pid)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # too large a file: an OSError in the code that wrote it
+    resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    null = os.open(os.devnull, os.O_RDWR)
+    for std in (0, 1, 2):  # the submission's prints go nowhere, never into the report
+        os.dup2(null, std)
+    os.close(null)
+    os.chdir(folder)
+    sys.dont_write_bytecode = True  # no __pycache__ in the submission's folders
+    sock = socket.socket(fileno=fd)
+    Worker(sock, SetAside()).serve()
+
+
+class SetAside(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """The oracle's modules and JAX, out of ``sys.modules`` until something imports them.
+
+    They stay loaded (the worker's own code holds them); an import puts back the whole
+    group (``jax``: jax and jaxlib; ``oracle``) as it was, without executing anything.
+    """
+
+    def __init__(self) -> None:
+        self.modules: dict[str, ModuleType] = {}
+        self.specs: dict[str, Any] = {}
+        self.hide(set(SET_ASIDE.values()))
+        sys.meta_path.insert(0, self)
+
+    def hide(self, groups: set[str]) -> None:
+        for name in list(sys.modules):
+            if SET_ASIDE.get(name.partition(".")[0]) in groups:
+                module = self.modules[name] = sys.modules.pop(name)
+                self.specs[name] = module.__spec__
+
+    def restore(self, group: str | None = None) -> set[str]:
+        """Put back one group (``None``: all) of the modules set aside; the groups put back."""
+        names = [n for n in self.modules if group in (None, SET_ASIDE[n.partition(".")[0]])]
+        for name in names:
+            sys.modules.setdefault(name, self.modules.pop(name))
+        return {SET_ASIDE[n.partition(".")[0]] for n in names}
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        module = self.modules.get(fullname)
+        if module is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, self, is_package=hasattr(module, "__path__"))
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return self.modules[spec.name]
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__spec__ = self.specs[module.__name__]
+        self.restore(SET_ASIDE[module.__name__.partition(".")[0]])
+
+
+def autodiff() -> list[str]:
+    """The autodiff libraries this process has imported, by their names in ``AUTODIFF``."""
+    found = [name for name, tops in AUTODIFF.items() if any(top in sys.modules for top in tops)]
+    engine = getattr(sys.modules.get("reference"), "__file__", None) or ""
+    if "reference" in found and not os.path.abspath(engine).startswith(os.path.join(_PROJECT, "")):
+        found.remove("reference")  # a module of the submission's own that happens to be called so
+    return found
+
+
+def defined_in(obj: Any) -> str:
+    """The file that defines a function or class ('' if it cannot be told): which file of a folder owns it."""
+    try:
+        code = getattr(obj, "__code__", None)
+        if code is not None:
+            return os.path.realpath(code.co_filename)
+        module = sys.modules.get(str(getattr(obj, "__module__", "")))
+        path = getattr(module, "__file__", None)
+        return os.path.realpath(path) if isinstance(path, str) else ""
+    except Exception:  # an object that misbehaves when asked
+        return ""
+
+
+class Worker:
+    """The request loop of one worker: the submission's files, by the judge's index."""
+
+    def __init__(self, sock: socket.socket, aside: SetAside) -> None:
+        self.sock, self.aside = sock, aside
+        self.files: dict[int, dict[str, Target]] = {}
+        self.handlers: dict[str, Callable[[dict[str, Any], list[np.ndarray]], Any]] = {
+            "load": self.load,
+            "call": self.call,
+            "judge": self.judge,
+        }
+
+    def serve(self) -> None:
+        while True:
+            try:
+                header, arrays = receive(self.sock)
+            except Gone:
+                return
+            handler = self.handlers.get(str(header.get("op")))
+            if handler is None:
+                return  # "bye", or a request this worker does not know
+            try:
+                reply, out = handler(header, arrays)
+            except BaseException as exc:  # the student's code may raise anything, even SystemExit
+                reply, out = {"failure": describe_exception(exc)}, []
+            reply["autodiff"] = autodiff()
+            send(self.sock, reply, out)
+
+    def load(self, header: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[Any]]:
+        for spec in header.get("refs", []):  # references the judge's process registered (a pytest file)
+            if spec["name"] not in REFERENCES and spec["kind"] in KINDS:
+                REFERENCES[spec["name"]] = stand_in_reference(spec)
+        names = header.get("names")
+        try:
+            module = load_module(header["path"])
+            shown, dtype = header["shown"], header["dtype"]
+            if header.get("strict"):
+                targets = select_targets(module, names, dtype, shown)
+            else:
+                targets = find_targets(module, names, dtype, shown)
+        except UserError as exc:
+            return {"error": str(exc)}, []
+        self.files[int(header["file"])] = {t.ref.name: t for t in targets}
+        listing = [
+            {
+                "name": t.ref.name,
+                "kind": t.ref.kind,
+                "op": t.ref.op,
+                "problem": t.problem,
+                "defined_in": [defined_in(o) for o in t.impl if o is not None],
+                "spec": None if t.ref.name in BUILTIN else _spec(t.ref),
+            }
+            for t in targets
+        ]
+        return {"targets": listing}, []
+
+    def call(self, header: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[Any]]:
+        target = self.files[int(header["file"])][header["target"]]
+        ref = target.ref  # the registry's, or one found for this file (a pair without a reference)
+        n = int(header["inputs"])
+        upstream = arrays[n] if header["upstream"] else None
+        settings = get_settings(header["settings"], arrays)
+        assert ref.call is not None
+        return put_outcome(run(ref.call, ref.name, ref.inputs, target.impl, arrays[:n], upstream, settings))
+
+    def judge(self, header: dict[str, Any], arrays: list[np.ndarray]) -> tuple[dict[str, Any], list[Any]]:
+        """The whole check of a target whose JAX reference only this process has (the file registered it)."""
+        target = self.files[int(header["file"])][header["target"]]
+        hidden = self.aside.restore()  # the check needs JAX; the submission did not import it
+        try:
+            records = check_target(target, int(header["seed"]), int(header["seeds"]), header["dtype"])
+        finally:
+            self.aside.hide(hidden)
+        rows = [
+            {k: v.item() if isinstance(v, np.generic) else v for k, v in dataclasses.asdict(r).items()}
+            for r in records
+        ]
+        return {"records": rows}, []
+
+
+def _unavailable(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("a worker does not compute references")
+
+
+def stand_in_reference(spec: dict[str, Any]) -> Reference:
+    """A reference from its ``reference_spec``: its names, shapes and settings, no JAX function.
+
+    The judge sends the worker the references it registered itself (a pytest file), so
+    the worker knows their names and calls; a worker sends the judge those it found in a
+    student's file (a pair without a reference, judged by finite differences), so the
+    judge knows their inputs and settings. A stand-in's call runs nowhere but in a worker.
+    """
+    spec = checked_spec(spec)
+    shapes = tuple(tuple(tuple(s) for s in case) for case in spec["shapes"])
+    kind, name = spec["kind"], spec["name"]
+    call = DEFAULT_CALLS[kind](name) if kind in DEFAULT_CALLS else _unavailable
+    settings = tuple(spec["settings"] or ({},))
+    return Reference(
+        name, kind, _unavailable, tuple(spec["inputs"]), shapes, normal,
+        call=call, names=tuple(spec["names"]), settings=settings,
+    )  # fmt: skip
+
+
+SPEC_LIMITS = {"inputs": 16, "cases": 8, "ndim": 6, "elements": 1 << 16}  # far above the fd layouts'
+
+
+def checked_spec(spec: Any) -> dict[str, Any]:
+    """A worker's description of a pair, as the judge may trust it, or ``ValueError`` saying why not.
+
+    It comes from the process the submission runs in, which the submission can patch: the
+    judge draws inputs of these shapes itself, so each must be small and well formed.
+    """
+    limits = SPEC_LIMITS
+    if not isinstance(spec, dict) or set(spec) != set(SPEC_KEYS):
+        raise ValueError(f"not a description (keys {sorted(spec) if isinstance(spec, dict) else type(spec)})")
+    kind, name, inputs, names, shapes, settings = (spec[k] for k in SPEC_KEYS)
+    if kind not in (*KINDS, *FD_KINDS) or not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"kind {kind!r} or name {name!r}")
+    for what, items in (("inputs", inputs), ("names", names)):
+        if not isinstance(items, list) or len(items) > limits["inputs"]:
+            raise ValueError(f"{what} {items!r}")
+        if not all(isinstance(n, str) and 0 < len(n) <= 64 for n in items):  # a gate's are "0", "1"
+            raise ValueError(f"{what} {items!r}")
+    if not isinstance(shapes, list) or not 1 <= len(shapes) <= limits["cases"]:
+        raise ValueError("its cases")
+    for case in shapes:
+        if not isinstance(case, list) or len(case) != len(inputs):
+            raise ValueError(f"a case's shapes {case!r}")
+        for shape in case:
+            ok = isinstance(shape, list) and len(shape) <= limits["ndim"]
+            ok = ok and all(type(d) is int and 1 <= d <= limits["elements"] for d in shape)
+            if not ok or int(np.prod(shape, dtype=np.int64)) > limits["elements"]:
+                raise ValueError(f"a shape {shape!r}")
+    if not isinstance(settings, list) or not all(isinstance(s, dict) for s in settings):
+        raise ValueError("its settings")
+    if len(settings) > limits["cases"] or len(json.dumps(settings, default=str)) > 1 << 16:
+        raise ValueError("its settings")
+    return spec
+
+
+SPEC_KEYS = ("kind", "name", "inputs", "names", "shapes", "settings")
+
+
+def reference_spec(ref: Reference) -> dict[str, Any]:
+    """What ``stand_in_reference`` needs, as JSON."""
+    return {
+        "name": ref.name,
+        "kind": ref.kind,
+        "inputs": list(ref.inputs),
+        "shapes": [[list(s) for s in case] for case in ref.shapes],
+        "names": list(ref.names),
+        "settings": [dict(s) for s in ref.settings],
+    }
+
+
+def _spec(ref: Reference) -> dict[str, Any] | None:
+    """``reference_spec`` when it is plain JSON (settings of numbers, text, lists and dicts), else None."""
+    spec = reference_spec(ref)
+    try:
+        json.dumps(spec, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    return spec
+
+
+def judge_registered() -> list[dict[str, Any]]:
+    """Specs of the references registered in this process beyond the built-in ones."""
+    return [reference_spec(ref) for name, ref in REFERENCES.items() if name not in BUILTIN]

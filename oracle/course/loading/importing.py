@@ -1,0 +1,169 @@
+"""Importing a student's file the way its assignment imports it, with no setup.
+
+Course files import their assignment's package: ``from cs231n.layers import *`` at the
+top of ``layer_utils.py``, ``from ..layers import *`` in ``classifiers/fc_net.py``. So:
+
+- a file inside a package (its folder has an ``__init__.py``) is imported under its
+  dotted name (``cs231n.classifiers.fc_net``), with the folder above the package on the
+  import path: relative imports work;
+- when an import fails for a module that a folder above the file holds (a ``cs231n``
+  folder, an ``im2col.py``), the nearest such folder goes on the import path and the
+  file is imported again;
+- a module found nowhere is a third-party one: one line names it and the package to
+  install (``past`` comes from ``pip install future``).
+
+Nothing stays behind: the import path is restored, and the modules imported from the
+student's folders are forgotten (a second assignment's ``cs231n`` is a different
+package), except the checked module itself under its fresh name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import itertools
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from oracle.core.errors import UserError
+from oracle.course.calling.calls import describe_exception
+
+# Import names whose package on PyPI has another name.
+PACKAGES = {
+    "past": "future",
+    "PIL": "Pillow",
+    "cv2": "opencv-python",
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "yaml": "PyYAML",
+    "IPython": "ipython",
+    "google.colab": "(Colab only)",
+}
+MAX_ROOTS = 4  # folders above the file that may join the import path, one per missing module
+
+_numbers = itertools.count()
+
+
+def install_name(module: str) -> str:
+    top = module.split(".")[0]
+    return PACKAGES.get(module, PACKAGES.get(top, top))
+
+
+def package_of(file: Path) -> tuple[str, Path] | None:
+    """(dotted name, the folder above the package) for a file inside a package, else None."""
+    parts, folder = [file.stem], file.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    if len(parts) == 1 or not all(p.isidentifier() for p in parts):
+        return None
+    return ".".join(parts), folder
+
+
+def holder(start: Path, module: str) -> Path | None:
+    """The nearest folder from ``start`` up that holds ``module`` (a folder or a .py file of that name)."""
+    for folder in (start, *start.parents):
+        if (folder / module).is_dir() or (folder / f"{module}.py").is_file():
+            return folder
+    return None
+
+
+def _identifier(stem: str) -> str:
+    return re.sub(r"\W", "_", stem)
+
+
+def _top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def _under(module: ModuleType, roots: list[Path]) -> bool:
+    file = getattr(module, "__file__", None)
+    if not file:
+        paths = list(getattr(module, "__path__", []) or [])  # a namespace package
+        file = paths[0] if paths else None
+    if not file:
+        return False
+    resolved = Path(file).resolve()
+    return any(resolved.is_relative_to(root) for root in roots)
+
+
+def load(path: Path) -> ModuleType:
+    """Import ``path`` (an existing .py file); a ``UserError`` of one line says why it cannot be."""
+    file = path.resolve()
+    package = package_of(file)
+    roots = [package[1] if package else file.parent]
+    before_path = list(sys.path)
+    tops = {_top(package[0])} if package else set()
+    shadowed = {n: m for n, m in sys.modules.items() if _top(n) in tops}  # another assignment's cs231n
+    for n in shadowed:
+        del sys.modules[n]
+    before = set(sys.modules)
+    fresh = ""
+    try:
+        while True:
+            sys.path[:] = [str(r) for r in roots] + before_path
+            try:
+                if package:
+                    return importlib.import_module(package[0])
+                fresh = f"_oracle_checked_{next(_numbers)}_{_identifier(file.stem)}"
+                return _exec(file, fresh)
+            except ModuleNotFoundError as exc:
+                missing = exc.name or ""
+                found = holder(file.parent, _top(missing)) if missing else None
+                if found is None or found in roots or len(roots) > MAX_ROOTS:
+                    raise UserError(_missing(path, exc, missing, found)) from None
+                roots.append(found)
+                _forget(before, roots, keep="")
+            except SyntaxError as exc:
+                same = exc.filename and Path(exc.filename).resolve() == file
+                where = f"{path}:{exc.lineno}" if same else str(path)
+                also = "" if same else f" ({exc.filename}:{exc.lineno})"
+                raise UserError(f"{where}: cannot import: SyntaxError: {exc.msg}{also}") from None
+            except UserError:
+                raise
+            except (Exception, SystemExit) as exc:  # whatever the file does at import
+                raise UserError(f"{path}: cannot import: {describe_exception(exc)}") from None
+    finally:
+        sys.path[:] = before_path
+        _forget(before, roots, keep=fresh)
+        for n in [n for n in sys.modules if _top(n) in tops]:
+            del sys.modules[n]
+        sys.modules.update(shadowed)
+
+
+def _exec(file: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise UserError(f"{file}: cannot import")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _forget(before: set[str], roots: list[Path], keep: str) -> None:
+    """Forget the modules imported since ``before`` from the student's folders (all but ``keep``)."""
+    for name in [n for n in sys.modules if n not in before and n != keep]:
+        module = sys.modules.get(name)
+        if module is None or _under(module, roots):
+            sys.modules.pop(name, None)
+
+
+def _missing(path: Path, exc: ModuleNotFoundError, module: str, found: Path | None = None) -> str:
+    where = f"{path}: cannot import: {describe_exception(exc)}"
+    if not module:
+        return where
+    if found is not None and "." in module:  # the package is the submission's: a file of it is missing
+        *package, name = module.split(".")
+        folder = found.joinpath(*package)
+        return f"{where}: {folder} has no {name}.py (a file the submission lacks, not a package to install)"
+    return (
+        f"{where}: not installed, and no folder above {path.name} holds it; "
+        f"install it with: pip install {install_name(module)}"
+    )

@@ -1,0 +1,142 @@
+"""Every known target of every course, in one registry: the machinery reads targets here and knows no course.
+
+A course is a package that declares itself. The built-in ones are the sub-packages of
+``oracle/courses/``; a course kept elsewhere names its package in the ``backprop_oracle.courses``
+entry-point group of its own ``pyproject.toml``::
+
+    [project.entry-points."backprop_oracle.courses"]
+    mycourse = "mycourse_oracle"
+
+Importing a course package declares its targets (``oracle.course.reference.declare``) and
+its ``COURSE`` (``oracle.course.reference.Course``) says who it is. Nothing here names a course:
+adding one touches no file of the machinery. Importing this module imports every course once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from typing import Any
+
+import oracle.courses
+from oracle.course.judging.samplers import normal, scores_and_labels
+from oracle.course.reference import (
+    BUILTIN,
+    GATE,
+    GATE_SHAPES,
+    KINDS,
+    LAYER,
+    LAYER_SHAPES,
+    LOSS,
+    LOSS_SHAPES,
+    REFERENCES,
+    Course,
+    KinkFn,
+    Reference,
+    Sampler,
+    Shape,
+)
+
+__all__ = ["BUILTIN", "COURSES", "REFERENCES", "known_names", "register_reference"]
+
+ENTRY_POINTS = "backprop_oracle.courses"
+COURSES: dict[str, Course] = {}
+
+
+def _course_packages() -> list[str]:
+    """The built-in course packages in name order, then those installed packages declare."""
+    built_in = sorted(m.name for m in pkgutil.iter_modules(oracle.courses.__path__, "oracle.courses."))
+    declared = sorted(ep.value for ep in entry_points(group=ENTRY_POINTS))
+    return list(dict.fromkeys(built_in + declared))
+
+
+def _load_courses() -> None:
+    for package in _course_packages():
+        module = importlib.import_module(package)
+        course = getattr(module, "COURSE", None)
+        if not isinstance(course, Course):
+            raise TypeError(f"course package {package} has no COURSE = Course(...)")
+        if course.name in COURSES:
+            raise TypeError(f"two course packages are named {course.name!r}")
+        COURSES[course.name] = course
+
+
+_load_courses()
+
+
+def register_reference(
+    name: str,
+    fn: Callable[..., Any],
+    *,
+    kind: str = LAYER,
+    inputs: Sequence[str] | None = None,
+    shapes: Sequence[Sequence[Shape]] | None = None,
+    sample: Sampler | None = None,
+    kinks: KinkFn | None = None,
+    edge: Sampler | None = None,
+    kink_text: str = "",
+) -> Reference:
+    """Make ``name`` a known target, checked against the JAX function ``fn``.
+
+    ``fn`` takes the inputs positionally (a loss: ``fn(scores, labels)`` returning the
+    scalar loss). ``inputs`` names them (default: the parameter names of ``fn``; "0",
+    "1", ... for a gate; "x" for a loss). ``shapes``: the shapes to check, one tuple of
+    input shapes each (default: (4, 5) and (2, 3, 4) for every input of a layer, () and
+    (3, 4) for a gate, (5, 4) and (8, 10) scores for a loss). ``sample(rng, shapes)``
+    draws the inputs (default: standard normal). ``kinks(*inputs)`` returns one boolean
+    array per input marking the elements on a non-differentiable point, and ``edge`` draws
+    inputs that sit on them (``with_zeros`` for kinks at 0). Registering a name again
+    replaces it; the built-in names cannot be replaced.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    if name in BUILTIN:
+        raise ValueError(f"{name!r} is a built-in target; register your reference under another name")
+    if inputs is None:
+        inputs = _input_names(fn, kind)
+    if shapes is None:
+        default = {GATE: GATE_SHAPES, LAYER: LAYER_SHAPES, LOSS: LOSS_SHAPES}[kind]
+        shapes = [s * (1 if kind == LOSS else len(inputs)) for s in default]
+    for case in shapes:
+        if len(case) != (1 if kind == LOSS else len(inputs)):
+            raise ValueError(f"shapes {list(case)} do not fit the inputs {list(inputs)}")
+    if sample is None:
+        sample = scores_and_labels if kind == LOSS else normal
+    reference = Reference(
+        name,
+        kind,
+        fn,
+        tuple(inputs),
+        tuple(tuple(tuple(int(d) for d in s) for s in case) for case in shapes),
+        sample,
+        kinks=kinks,
+        edge=edge,
+        kink_text=kink_text or ("a declared kink" if kinks else ""),
+        edge_text=f"inputs on {kink_text or 'the kinks'}" if edge else "",
+    )
+    REFERENCES[name] = reference
+    return reference
+
+
+def _input_names(fn: Callable[..., Any], kind: str) -> tuple[str, ...]:
+    if kind == LOSS:
+        return ("x",)
+    try:
+        params = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        ]
+    except (TypeError, ValueError):
+        params = []
+    params = params or ["x"]
+    return tuple(str(i) for i in range(len(params))) if kind == GATE else tuple(params)
+
+
+def known_names() -> str:
+    """The names looked for, as the student's code spells them: for messages."""
+    spelled = ("/".join(ref.student_names) for ref in REFERENCES.values())
+    return ", ".join(dict.fromkeys(spelled))  # FullyConnectedNet is several targets: named once

@@ -1,0 +1,17 @@
+"""CS231n (Stanford, "CNNs for Visual Recognition"), 2016-2023, and its lecture's gates.
+
+Importing this package declares its targets, one module per part of the course:
+
+- ``basic``: the lecture's gates, ``layers.py``'s elementwise pairs and the two losses;
+- ``classifiers``: assignment 1's linear classifiers; ``models``: ``TwoLayerNet``, ``FullyConnectedNet``;
+- ``sequence``: assignment 3's ``rnn_layers.py``;
+- ``vision``: assignment 2's conv, pooling, the norms, dropout and ``layer_utils.py``.
+"""
+
+from oracle.course.reference import Course
+from oracle.courses.cs231n import basic, classifiers, models, sequence
+from oracle.courses.cs231n import vision as vision
+
+COURSE = Course("cs231n", "CS231n (Stanford), assignments 2016-2023", modules=("cs231n",))
+
+__all__ = ["COURSE", "basic", "classifiers", "models", "sequence", "vision"]

@@ -1,0 +1,159 @@
+"""The course's first targets: the lecture's gates, the elementwise layer pairs and the two losses.
+
+Where a target is the same op as a graph op, its JAX function is the op table's, so the
+JAX translation stays one table; only the affine layer's flattening is written here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from oracle.core.jax_graph import JAX_OPS
+from oracle.core.judgement import Outcome
+from oracle.course.judging.conventions import epsilon_in_log, joined
+from oracle.course.judging.samplers import (
+    at_ties,
+    at_zero,
+    at_zero_margins,
+    away_from_zero,
+    large_scores,
+    normal,
+    positive,
+    scores_and_labels,
+    with_ties,
+    with_zeros,
+    zero_margins,
+)
+from oracle.course.reference import (
+    GATE,
+    GATE_SHAPES,
+    LAYER,
+    LAYER_SHAPES,
+    LOSS,
+    LOSS_SHAPES,
+    Reference,
+    Sampler,
+    declare,
+)
+
+
+def _affine(x: jax.Array, w: jax.Array, b: jax.Array) -> jax.Array:
+    """x of shape (N, d1, ..., dk) flattened to (N, D), then x @ w + b."""
+    return jnp.reshape(x, (x.shape[0], -1)) @ w + b
+
+
+AFFINE_SHAPES = (((4, 5), (5, 3), (3,)), ((2, 3, 4), (12, 5), (5,)))  # N != M for the same reason
+
+
+def _gate(name: str, op: str, arity: int = 1, sample: Sampler = normal, **kinks: Any) -> None:
+    shapes = tuple(s * arity for s in GATE_SHAPES)
+    inputs = tuple(str(i) for i in range(arity))
+    declare(Reference(name, GATE, JAX_OPS[op], inputs, shapes, sample, op=op, **kinks))
+
+
+_gate("AddGate", "add", 2)
+_gate("MultiplyGate", "mul", 2)
+_gate(
+    "MaxGate",
+    "maximum",
+    2,
+    kinks=at_ties,
+    edge=with_ties,
+    kink_text="a tie of the two inputs",
+    edge_text="ties of the two inputs",
+)
+_gate("NegGate", "neg")
+_gate("ReciprocalGate", "reciprocal", sample=away_from_zero)
+_gate("ExpGate", "exp")
+_gate("LogGate", "log", sample=positive)
+_gate("SqrtGate", "sqrt", sample=positive)
+_gate("SquareGate", "square")
+_gate("TanhGate", "tanh")
+_gate("SigmoidGate", "sigmoid")
+for _name, _op in (("ReluGate", "relu"), ("AbsGate", "abs")):
+    _gate(
+        _name,
+        _op,
+        kinks=at_zero,
+        edge=with_zeros,
+        kink_text=f"{_op} at 0",
+        edge_text="exact zeros in the input",
+    )
+
+declare(Reference("affine", LAYER, _affine, ("x", "w", "b"), AFFINE_SHAPES, normal))
+declare(
+    Reference(
+        "relu",
+        LAYER,
+        JAX_OPS["relu"],
+        ("x",),
+        LAYER_SHAPES,
+        normal,
+        kinks=at_zero,
+        edge=with_zeros,
+        kink_text="relu at x == 0",
+        edge_text="exact zeros in x",
+        op="relu",
+    )
+)
+for _name in ("sigmoid", "tanh"):
+    declare(Reference(_name, LAYER, JAX_OPS[_name], ("x",), LAYER_SHAPES, normal, op=_name))
+declare(
+    Reference(
+        "svm_loss",
+        LOSS,
+        JAX_OPS["svm_loss"],
+        ("x",),
+        LOSS_SHAPES,
+        scores_and_labels,
+        kinks=at_zero_margins,
+        edge=zero_margins,
+        kink_text="a hinge margin of exactly 0",
+        edge_text="hinge margins of exactly 0",
+        op="svm_loss",
+    )
+)
+
+
+def softmax_loss(x: jax.Array, y: jax.Array, eps: float = 0.0) -> jax.Array:
+    """Mean cross-entropy; with ``eps``: the value of mean(-log(p_y + eps)), the exact loss's gradient.
+
+    The epsilon is a student's convention inferred from their loss (``infer_epsilon``):
+    it only matters where a probability is tiny, and their dx (probs - one_hot) is the
+    exact loss's gradient.
+    """
+    exact = JAX_OPS["softmax_loss"](x, y)
+    if eps == 0:
+        return exact
+    log_p = jnp.take_along_axis(jax.nn.log_softmax(x, axis=1), jnp.asarray(y)[:, None], axis=1)[:, 0]
+    return exact + jax.lax.stop_gradient(-jnp.mean(jnp.log(jnp.exp(log_p) + eps)) - exact)
+
+
+def infer_epsilon(
+    settings: Mapping[str, Any], student: Outcome, inputs: Sequence[np.ndarray]
+) -> Mapping[str, Any]:
+    x, y = inputs
+    eps, note = epsilon_in_log(student.out, x, y, str(x.dtype))
+    student.warning = joined(student.warning, note)
+    return {**settings, "eps": eps}
+
+
+declare(
+    Reference(
+        "softmax_loss",
+        LOSS,
+        softmax_loss,
+        ("x",),
+        LOSS_SHAPES,
+        scores_and_labels,
+        edge=large_scores,
+        edge_text="scores near +-1000 (row offsets 900-940 of one sign, spreads within +-10)",
+        op="softmax_loss",
+        adapt=infer_epsilon,
+    )
+)

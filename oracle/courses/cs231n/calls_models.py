@@ -1,0 +1,205 @@
+"""The student's side of the classifier and network targets: how their functions and classes are called.
+
+Like ``oracle.course.calling.calls`` (whose helpers these use), these are the only code that
+touches the student's objects, and return plain arrays and numbers.
+
+- ``classifier_call``: the first assignment's ``svm_loss_naive(W, X, y, reg) -> (loss, dW)``
+  and its siblings, run twice: at reg = 0 and at the target's reg, so that the judge can
+  infer the regularization convention from the difference.
+- ``net_call``: a network class (``TwoLayerNet``, ``FullyConnectedNet``), built with the
+  sizes the weights have, its ``params`` replaced by the case's arrays, its ``loss(X, y)``
+  run at reg = 0 and at the target's reg, and ``loss(X)`` for the scores. The class's
+  signature changed over the years: ``TwoLayerNet(input_size, hidden_size, output_size,
+  std)`` with ``loss(X, y, reg)`` (first assignment to 2019), ``TwoLayerNet(input_dim,
+  hidden_dim, num_classes, weight_scale, reg)`` with ``loss(X, y)`` and ``self.reg``
+  (second assignment; the first from 2020); ``FullyConnectedNet(hidden_dims, input_dim,
+  num_classes, dropout | dropout_keep_ratio, use_batchnorm | normalization, reg,
+  weight_scale, dtype, seed)``. Arguments are passed by the names the student's
+  ``__init__`` has.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from oracle.core.judgement import Outcome
+from oracle.course.calling.calls import (
+    Call,
+    Problem,
+    Watch,
+    copy_for_student,
+    edited,
+    kept,
+    output,
+    pair,
+    step,
+)
+from oracle.course.calling.fd import with_points
+
+
+def classifier_call(name: str) -> Call:
+    """``NAME(W, X, y, reg) -> (loss, dW)`` at reg = 0 (extras) and at ``settings['reg']``."""
+
+    def call(
+        names: Sequence[str],
+        impl: Sequence[Any],
+        inputs: Sequence[Any],
+        upstream: Any,
+        settings: Mapping[str, Any],
+    ) -> Outcome:
+        reg = float(settings["reg"])
+        fresh = [copy_for_student(v) for v in inputs]
+        stage = f"{name} (reg = 0)"
+        loss_zero, d_zero = pair(step(stage, impl[0], *fresh, 0.0), stage, "(loss, dW)")
+        loss_zero, d_zero = output(loss_zero, stage), kept(d_zero)
+        before = Watch()
+        for label, value in zip(("W", "X", "y"), inputs, strict=False):
+            before.watch(label, value)
+        stage = f"{name} (reg = {reg:g})"
+        loss, dW = pair(step(stage, impl[0], *inputs, reg), stage, "(loss, dW)")
+        extras = {"loss at reg 0": loss_zero, "dW at reg 0": d_zero}
+        return Outcome(output(loss, stage), {names[0]: dW}, extras=extras, warning=edited(name, before))
+
+    return call
+
+
+# --------------------------------------------------------------------- networks
+
+# What each year's __init__ calls the sizes and options.
+_SIZES = {
+    "input_dim": "D",
+    "input_size": "D",
+    "hidden_dim": "H",
+    "hidden_size": "H",
+    "hidden_dims": "hidden",
+    "num_classes": "C",
+    "output_size": "C",
+}
+
+
+def constructor_arguments(cls: Any, sizes: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for ``cls.__init__``: the sizes and the options its signature has names for."""
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError) as exc:
+        raise Problem(f"cannot read the signature of {getattr(cls, '__name__', cls)}: {exc}") from exc
+    kwargs: dict[str, Any] = {}
+    for name in params:
+        if name in _SIZES:
+            size = sizes[_SIZES[name]]
+            kwargs[name] = list(size) if isinstance(size, tuple) else size
+        elif name in options:
+            kwargs[name] = options[name]
+        elif name in ("std", "weight_scale"):
+            kwargs[name] = 1e-2
+        elif name == "dtype":
+            kwargs[name] = np.float64  # the notebooks' gradient checks build the nets in float64
+    return kwargs
+
+
+def supports(cls: Any, option: str) -> bool:
+    """Whether ``cls.__init__`` takes an argument named ``option``."""
+    try:
+        return option in inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+class Net:
+    """A student's network object, built for the case's sizes; ``loss`` runs it on given parameters."""
+
+    def __init__(
+        self, name: str, cls: Any, names: Sequence[str], settings: Mapping[str, Any], options: Any
+    ) -> None:
+        kwargs = constructor_arguments(cls, settings, {**options, "reg": 0.0})
+        self.name, self.names = name, list(names)
+        self.net = step(f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})", cls, **kwargs)
+        self.takes_reg = supports(getattr(self.net, "loss", None), "reg")
+
+    def loss(self, stage: str, params: Sequence[Any], X: Any, labels: Any, reg: float) -> Any:
+        """``net.loss(X[, y])``, ``params`` (copies) in ``net.params``, reg set as its year takes it."""
+        table = getattr(self.net, "params", None)
+        if not isinstance(table, dict):
+            raise Problem(f"{self.name} has no params dict (found {type(table).__name__})")
+        missing = [k for k in self.names if k not in table]
+        if missing:
+            found = ", ".join(map(str, table)) or "none"
+            raise Problem(f"{self.name}.params has no {', '.join(missing)} (it has {found})")
+        for k, value in zip(self.names, params, strict=True):
+            table[k] = copy_for_student(value)
+        if not self.takes_reg:
+            self.net.reg = reg
+        if labels is None:
+            return step(stage, self.net.loss, copy_for_student(X))
+        kw = {"reg": reg} if self.takes_reg else {}
+        return step(stage, self.net.loss, copy_for_student(X), copy_for_student(labels), **kw)
+
+    def loss_and_grads(
+        self, params: Sequence[Any], X: Any, labels: Any, reg: float
+    ) -> tuple[Any, dict[str, Any]]:
+        stage = f"{self.name}.loss(X, y) at reg = {reg:g}"
+        value, grads = pair(self.loss(stage, params, X, labels, reg), stage, "(loss, grads)")
+        if not isinstance(grads, dict):
+            raise Problem(f"{stage} returned grads as {type(grads).__name__}, expected a dict")
+        return output(value, stage), {k: grads.get(k) for k in self.names}
+
+
+def net_call(name: str, options: Mapping[str, Any] | None = None) -> Call:
+    """Build ``NAME`` for the weights' sizes, set its ``params``, run ``loss`` at 0, at reg, and for scores.
+
+    ``settings`` holds ``reg`` and the sizes (``D``, ``H`` or ``hidden``, ``C``);
+    ``options`` the constructor's other arguments by each year's name (``normalization``,
+    ``use_batchnorm``, ``dropout``...). The outcome's output is the loss at reg, its
+    gradients ``grads[k]`` for every parameter ``k``, its extras the scores and the loss at 0.
+    """
+    chosen = dict(options or {})
+
+    def call(
+        names: Sequence[str],
+        impl: Sequence[Any],
+        inputs: Sequence[Any],
+        upstream: Any,
+        settings: Mapping[str, Any],
+    ) -> Outcome:
+        params, (X, y) = inputs[: len(names)], inputs[len(names) : len(names) + 2]
+        net = Net(name, impl[0], names, settings, chosen)
+        scores = output(net.loss(f"{name}.loss(X)", params, X, None, 0.0), f"{name}.loss(X)")
+        loss_zero, _ = net.loss_and_grads(params, X, y, 0.0)
+        value, grads = net.loss_and_grads(params, X, y, float(settings["reg"]))
+        extras = {"scores": scores, "loss at reg 0": loss_zero}
+        return Outcome(value, grads, extras=extras)
+
+    return call
+
+
+def fd_net_call(name: str, options: Mapping[str, Any]) -> Call:
+    """A network class: ``loss(X, y)`` -> ``(loss, grads)``; the points move the parameters only."""
+    chosen = dict(options)
+
+    def analytic(
+        names: Sequence[str],
+        impl: Sequence[Any],
+        inputs: Sequence[Any],
+        upstream: Any,
+        settings: Mapping[str, Any],
+    ) -> Outcome:
+        net = Net(name, impl[0], names, settings, chosen)
+        params, (X, y) = inputs[: len(names)], inputs[len(names) : len(names) + 2]
+        value, grads = net.loss_and_grads(params, X, y, float(settings["reg"]))
+        return Outcome(value, grads)
+
+    def forward(impl: Sequence[Any], settings: Mapping[str, Any]) -> Callable[[Sequence[Any]], Any]:
+        names = settings["names"]
+        net = Net(name, impl[0], names, settings, chosen)
+
+        def evaluate(arrays: Sequence[Any]) -> Any:
+            params, (X, y) = arrays[: len(names)], arrays[len(names) : len(names) + 2]
+            return net.loss_and_grads(params, X, y, float(settings["reg"]))[0]
+
+        return evaluate
+
+    return with_points(f"{name}.loss", analytic, forward)
