@@ -17,7 +17,7 @@ import pytest
 
 from oracle import course
 from oracle.core.record import FORWARD_MISMATCH, MATCH, NONFINITE
-from oracle.course.judging.judge import CourseCase
+from oracle.course.judging.cases import CourseCase
 from oracle.course.judging.samplers import large_scores
 from oracle.course.registry import REFERENCES
 

@@ -18,7 +18,7 @@ import pytest
 from oracle import course
 from oracle.cli import main
 from oracle.core.record import FORWARD_MISMATCH, MATCH, MISMATCH, Record
-from oracle.course.judging.judge import CourseCase
+from oracle.course.judging.cases import CourseCase
 from oracle.course.registry import REFERENCES
 from oracle.courses.cs231n import sequence
 

@@ -23,14 +23,13 @@ from oracle.cli import main
 from oracle.core.judgement import Outcome
 from oracle.core.record import ERROR, FAILING, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, Record
 from oracle.course import load_module
-from oracle.course.judging.judge import CourseCase, Judgement, cases_for
+from oracle.course.judging.cases import CourseCase, cases_for
+from oracle.course.judging.judge import Judgement
 from oracle.course.registry import REFERENCES
 from oracle.courses.cs231n import vision
-from oracle.courses.cs231n.vision_bugs import VisionReference
 from oracle.courses.cs231n.vision_dropout import infer
 
 SAMPLES = Path(__file__).parent / "course_samples"
-VISION = {name for name, ref in REFERENCES.items() if isinstance(ref, VisionReference)}
 LAYERS = {"conv_naive", "max_pool_naive", "dropout", "batchnorm", "batchnorm_alt", "spatial_batchnorm"}
 LAYERS |= {"layernorm", "spatial_groupnorm"}
 SANDWICHES = {
@@ -58,14 +57,7 @@ def samples() -> dict[str, ModuleType]:
 def judged(impl: Any, target: str, seeds: tuple[int, ...] = (0,), dtype: str = "float64") -> list[Record]:
     """Every record of ``target`` for these seeds, with its named bugs (what ``check`` rows will say)."""
     ref = REFERENCES[target]
-    assert isinstance(ref, VisionReference)
-    records = []
-    for case in cases_for(ref, seeds, dtype):
-        judgement = Judgement(case, impl, "")
-        found = judgement.records()
-        ref.review(judgement, found)
-        records += found
-    return records
+    return [record for case in cases_for(ref, seeds, dtype) for record in Judgement(case, impl, "").records()]
 
 
 def pair_of(module: ModuleType, target: str, **replaced: Callable[..., Any]) -> list[Any]:
@@ -82,7 +74,7 @@ def says(records: list[Record], status: str, text: str) -> bool:
 
 
 def test_the_vision_targets_are_declared() -> None:
-    assert VISION == LAYERS | SANDWICHES
+    assert vision.NAMES == LAYERS | SANDWICHES
     assert set(vision.__all__) == {
         "NAMES",
         "vision_conv",
@@ -90,7 +82,6 @@ def test_the_vision_targets_are_declared() -> None:
         "vision_norms",
         "vision_sandwiches",
     }
-    assert vision.NAMES == VISION
 
 
 @pytest.mark.parametrize(
@@ -148,7 +139,7 @@ def test_a_bug_in_every_vision_target_is_caught(tmp_path: Path) -> None:
     code, frame = run_check(tmp_path / "b.csv", "vision_buggy", "--seeds", "1")
     assert code == 1
     failed = frame[frame.status.isin(FAILING)]
-    assert set(failed.target) == VISION
+    assert set(failed.target) == vision.NAMES
 
 
 BUGGY_SAMPLE = [  # (target, status, a named cause or the ladder's own words)
@@ -335,7 +326,9 @@ def test_the_same_seed_gives_the_same_csv_bytes(tmp_path: Path) -> None:
 
 def test_the_student_side_imports_no_jax() -> None:
     """Calls run where the student's code runs (a worker when checks are isolated): no JAX there."""
-    tree = ast.parse((Path(__file__).parents[1] / "oracle" / "course" / "calls_vision.py").read_text())
+    tree = ast.parse(
+        (Path(__file__).parents[1] / "oracle" / "courses" / "cs231n" / "calls_vision.py").read_text()
+    )
     modules = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     modules |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not any(m == "jax" or m.startswith(("jax.", "oracle.courses.cs231n")) for m in modules)
@@ -405,6 +398,6 @@ def test_check_names_the_classic_bugs_in_its_rows(tmp_path: Path) -> None:
     """The named causes reach the CSV that `check` writes, not only the judge's own API."""
     code, frame = run_check(tmp_path / "c.csv", "vision_buggy", "--seeds", "1")
     failing = frame[frame.status.isin([MISMATCH, FORWARD_MISMATCH])]
-    assert code == 1 and failing.detail.str.contains("likely cause: ").any()
-    named = set(failing[failing.detail.str.contains("likely cause: ")].target)
+    assert code == 1 and failing.detail.str.contains("known bug: ").any()
+    named = set(failing[failing.detail.str.contains("known bug: ")].target)
     assert {"batchnorm", "dropout"} <= named, named

@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 
 from oracle.core.judgement import Outcome
-from oracle.course.calling.calls import Call, gate_call, layer_call, loss_call
+from oracle.course.calling.calls import Call
+from oracle.course.calling.kinds import gate_call, layer_call, loss_call
+from oracle.course.judging.bugs import Bug
 
 GATE, LAYER, LOSS = "gate", "layer", "loss"
 KINDS = (GATE, LAYER, LOSS)
@@ -65,6 +67,7 @@ class Reference:
     adapt: Adapt | None = None
     aux: bool = False  # fn returns (out, extras): the extras are checked like the output
     upstream: bool = True  # False: a scalar loss, differentiated directly (no upstream gradient)
+    bugs: tuple[Bug, ...] = ()  # its classic bugs, the likeliest first: named in the rows they fail
 
     def __post_init__(self) -> None:
         if self.call is None:
@@ -103,6 +106,9 @@ class Course:
     name: str  # the value of --course, and of the CSV's course column
     title: str  # for people: the course and the years or terms its code follows
     modules: tuple[str, ...] = ()  # top-level modules its students' files import (its own package)
+    # Its settings dicts by argument name (``conv_param``...), as its notebooks fill them: what
+    # a forward the oracle has no reference for gets for an argument of that name.
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 GATE_SHAPES = (((),), ((3, 4),))
@@ -114,7 +120,9 @@ BUILTIN: set[str] = set()  # the names the courses declare: a user cannot replac
 
 
 def declare(reference: Reference) -> Reference:
-    """Add a built-in target to the registry."""
+    """Add a course's target to the registry; a name is declared once, by one course."""
+    if reference.name in BUILTIN:
+        raise ValueError(f"target {reference.name!r} is declared twice")
     REFERENCES[reference.name] = reference
     BUILTIN.add(reference.name)
     return reference

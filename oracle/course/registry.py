@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -40,10 +40,11 @@ from oracle.course.reference import (
     Shape,
 )
 
-__all__ = ["BUILTIN", "COURSES", "REFERENCES", "known_names", "register_reference"]
+__all__ = ["BUILTIN", "COURSES", "COURSE_OF", "REFERENCES", "known_names", "register_reference"]
 
 ENTRY_POINTS = "backprop_oracle.courses"
 COURSES: dict[str, Course] = {}
+COURSE_OF: dict[str, str] = {}  # target name -> the course whose package declared it
 
 
 def _course_packages() -> list[str]:
@@ -55,6 +56,7 @@ def _course_packages() -> list[str]:
 
 def _load_courses() -> None:
     for package in _course_packages():
+        before = set(BUILTIN)
         module = importlib.import_module(package)
         course = getattr(module, "COURSE", None)
         if not isinstance(course, Course):
@@ -62,9 +64,15 @@ def _load_courses() -> None:
         if course.name in COURSES:
             raise TypeError(f"two course packages are named {course.name!r}")
         COURSES[course.name] = course
+        COURSE_OF.update(dict.fromkeys(sorted(BUILTIN - before), course.name))
 
 
 _load_courses()
+
+
+def parameter_dicts() -> dict[str, Mapping[str, Any]]:
+    """Every course's settings dicts by argument name; a name two courses fill alike is one entry."""
+    return {name: value for course in COURSES.values() for name, value in course.params.items()}
 
 
 def register_reference(

@@ -32,13 +32,11 @@ from oracle.course.calling.calls import (
     Unfinished,
     copy_for_student,
     describe_exception,
-    extra_arguments,
-    gate_call,
-    layer_call,
     output,
     pair,
     step,
 )
+from oracle.course.calling.kinds import extra_arguments, gate_call, layer_call
 
 POINTS, CANDIDATES, PARAMS = "points", "candidates", "params"
 PROBLEM = "problem"  # settings key: why the target cannot be checked (read from its source), or ""

@@ -30,8 +30,9 @@ from oracle.course.calling.calls import FD_KINDS
 from oracle.course.isolation.sandbox import Zygote
 from oracle.course.isolation.sessions import Found, InProcess, Isolated, LoadFailed, Options, Stopped
 from oracle.course.isolation.worker import stand_in_reference
+from oracle.course.judging.cases import CourseCase, cases_for
 from oracle.course.judging.fd_judge import judge_fd_target
-from oracle.course.judging.judge import CourseCase, Judgement, cases_for
+from oracle.course.judging.judge import Judgement
 from oracle.course.judging.verdicts import once_if_unfinished
 from oracle.course.loading.finding import Target, cli_replay
 from oracle.course.registry import REFERENCES

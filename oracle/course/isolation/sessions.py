@@ -33,7 +33,7 @@ from oracle.course import check_target
 from oracle.course.isolation.sandbox import WorkerHandle, Zygote, shared
 from oracle.course.isolation.wire import Gone, ProtocolError, Timeout, get_outcome, put_settings, text
 from oracle.course.isolation.worker import defined_in, judge_registered
-from oracle.course.judging.judge import in_process
+from oracle.course.judging.cases import in_process
 from oracle.course.loading.finding import Target, find_targets, load_module, select_targets
 from oracle.course.reference import Reference
 

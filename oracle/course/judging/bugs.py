@@ -1,25 +1,28 @@
-"""Known bugs of particular targets: when a row fails, say which classic mistake the student's values match.
+"""Named bugs: when a row fails, say which classic mistake the student's values are.
 
 The judge names the bugs every target can have (a wrong sign, the upstream gradient not
-multiplied in, a factor N); this module holds the ones that belong to one target, e.g.
-a word embedding whose repeated indices do not accumulate, or an LSTM whose gates are in
-another order. A target module declares them with ``declare_bugs(name, *bugs)``; the
-judge calls ``with_known_bug`` on every ``mismatch`` and ``forward_mismatch`` row, and the
-first bug whose values match the student's is added to the row's detail.
+multiplied in, a factor N). The ones that belong to one target (a word embedding whose
+repeated indices do not accumulate, an LSTM whose gates are in another order, batch norm's
+eps missing from the backward) are ``Bug``s in that target's declaration
+(``Reference.bugs``), whatever its course. After a case is judged, ``name_bugs`` adds
+``known bug: TEXT`` to each failing row whose student value is exactly the bug's, within
+the row's tolerance: a named bug is never a guess.
 
-A bug is a function of a ``Suspect`` (the case: inputs, upstream gradient, settings, both
-sides' outcomes, the input whose row it is) returning the bug's name, or "" when the
-student's values are not those of that bug. Two helpers build the common kinds:
-``gradient_bug(text, fn)`` (the student's gradient is the gradient of another JAX
-function: ``fn`` has the reference's signature) and ``output_bug(text, fn)`` (the
-student's output is that of another function, in numpy or JAX).
+A ``Bug`` has a text, the part of the answer it concerns (an input's name: its gradient;
+``GRADIENTS``: whichever input's row fails; ``OUTPUT``: the forward output; or the name of
+an extra such as ``running_mean``) and a test of the student's value for that part on the
+failing row's case (a ``Suspect``). Helpers build the common kinds: ``returns`` (the
+student's value is what a function of the case computes), ``gradient_bug`` (the gradient of
+another JAX function), ``output_bug`` (the output of another function) and ``wrong_axes``
+(a sum over the wrong axes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -29,17 +32,9 @@ from oracle.core.compare import compare
 from oracle.core.judgement import Outcome, as_numbers
 from oracle.core.record import FORWARD_MISMATCH, MISMATCH, Record
 
-
-class _Judgement(Protocol):
-    """What ``with_known_bug`` reads of a ``oracle.course.judging.judge.Judgement``."""
-
-    case: Any
-    ref: Any
-    inputs: list[np.ndarray]
-    upstream: np.ndarray | None
-    settings: Mapping[str, Any]
-    student: Outcome
-    jax: Outcome
+OUTPUT = "the forward output"  # the part of a bug that is the forward's output
+GRADIENTS = "every gradient"  # the part of a bug that may be any input's gradient
+KNOWN_BUG = "known bug: "  # how a named bug starts in a row's detail
 
 
 @dataclass(frozen=True)
@@ -48,67 +43,63 @@ class Suspect:
 
     inputs: Sequence[np.ndarray]
     upstream: np.ndarray | None
-    settings: Mapping[str, Any]
+    settings: Mapping[str, Any]  # after the reference's ``adapt``: what JAX computed with
     student: Outcome
     jax: Outcome
-    index: int  # the input whose row this is
-    name: str
-    status: str  # MISMATCH (a gradient) or FORWARD_MISMATCH (the output)
+    index: int  # the input whose row this is (-1 for a forward row)
+    name: str  # that input's name ("" for a forward row)
+    status: str
     dtype: str
     n_wrt: int  # how many inputs have a gradient
 
-    def grad(self) -> np.ndarray | None:
-        """The student's gradient for this row's input, when it is an array of the right shape."""
-        grad, _ = as_numbers(self.student.grads.get(self.name), "")
-        expected = self.jax.grads.get(self.name)
-        if grad is None or expected is None or grad.shape != np.shape(expected):
-            return None
-        return grad
 
-    def out(self) -> np.ndarray | None:
-        out, _ = as_numbers(self.student.out, "")
-        return out
+# (the failing row's case, the student's value for the bug's part) -> whether it is the bug's value
+Test = Callable[[Suspect, np.ndarray], bool]
 
 
-Bug = Callable[[Suspect], str]
-
-BUGS: dict[str, tuple[Bug, ...]] = {}
-
-
-def declare_bugs(name: str, *bugs: Bug) -> None:
-    """The known bugs of target ``name``, the likeliest first."""
-    BUGS[name] = BUGS.get(name, ()) + bugs
+@dataclass(frozen=True)
+class Bug:
+    text: str  # the mistake, as a row's detail names it
+    part: str  # an input's name, GRADIENTS, OUTPUT, or the name of an extra
+    test: Test
 
 
-def with_known_bug(judgement: _Judgement, record: Record, index: int) -> str:
-    """The record's detail, with the first known bug of its target that matches the student's values."""
-    bugs = BUGS.get(judgement.ref.name, ())
-    if not bugs or record.status not in (MISMATCH, FORWARD_MISMATCH):
-        return record.detail
-    suspect = Suspect(
-        judgement.inputs,
-        judgement.upstream,
-        judgement.settings,
-        judgement.student,
-        judgement.jax,
-        index,
-        judgement.ref.inputs[index],
-        record.status,
-        judgement.case.dtype,
-        len(judgement.ref.inputs),
-    )
-    for bug in bugs:
-        try:
-            text = bug(suspect)
-        except Exception:  # a bug model that cannot run on these values names nothing
-            text = ""
-        if text:
-            return "; ".join(part for part in (record.detail, f"known bug: {text}") if part)
-    return record.detail
+def returns(value: Callable[[Suspect], Any]) -> Test:
+    """A test that the student's value equals what ``value`` computes (None: the bug cannot apply)."""
+
+    def test(s: Suspect, got: np.ndarray) -> bool:
+        expected = value(s)
+        return expected is not None and same(got, np.asarray(expected), s)
+
+    return test
 
 
-def _same(a: Any, b: Any, dtype: str) -> bool:
-    return np.shape(a) == np.shape(b) and compare(a, b, dtype).ok
+def same(got: np.ndarray, expected: np.ndarray, s: Suspect) -> bool:
+    """Equal within the case's tolerance; non-finite at the same elements counts as equal there."""
+    if np.shape(got) != np.shape(expected):
+        return False
+    got64, expected64 = np.asarray(got, np.float64), np.asarray(expected, np.float64)
+    finite = np.isfinite(got64)
+    if not np.array_equal(finite, np.isfinite(expected64)):
+        return False
+    return bool(compare(got64[finite], expected64[finite], s.dtype).ok)
+
+
+def wrong_axes(part: str, text: str, summed: Callable[[Suspect], np.ndarray], right: tuple[int, ...]) -> Bug:
+    """A gradient that sums the terms ``summed`` computes over other axes than ``right``."""
+
+    def test(s: Suspect, got: np.ndarray) -> bool:
+        terms = summed(s)
+        for size in range(1, terms.ndim + 1):
+            for axes in itertools.combinations(range(terms.ndim), size):
+                if axes == right:
+                    continue
+                for keepdims in (False, True):
+                    if same(got, np.sum(terms, axis=axes, keepdims=keepdims), s):
+                        return True
+        return False
+
+    return Bug(text, part, test)
 
 
 def _main(result: Any) -> Any:
@@ -117,38 +108,76 @@ def _main(result: Any) -> Any:
 
 
 def gradient_bug(text: str, fn: Callable[..., Any], inputs: Sequence[str] | None = None) -> Bug:
-    """The student's gradient is that of ``fn`` (the reference's signature) instead: for gradient rows.
+    """The student's gradient is that of ``fn`` (the reference's signature) instead.
 
     ``inputs`` limits it to the rows of these inputs (default: every input's).
     """
 
-    def bug(s: Suspect) -> str:
+    def test(s: Suspect, got: np.ndarray) -> bool:
         if s.status != MISMATCH or (inputs is not None and s.name not in inputs):
-            return ""
-        grad = s.grad()
-        if grad is None:
-            return ""
+            return False
         args = [jnp.asarray(v) for v in s.inputs]
         rest = args[s.n_wrt :]
         out, pullback = jax.vjp(lambda *w: _main(fn(*w, *rest, **s.settings)), *args[: s.n_wrt])
         cotangent = jnp.ones_like(out) if s.upstream is None else jnp.asarray(s.upstream)
         model = np.asarray(pullback(cotangent)[s.index])
-        expected = np.asarray(s.jax.grads[s.name])
-        if _same(model, expected, s.dtype):  # the bug changes nothing on these inputs
-            return ""
-        return text if _same(grad, model, s.dtype) else ""
+        if same(model, np.asarray(s.jax.grads[s.name]), s):  # the bug changes nothing on these inputs
+            return False
+        return same(got, model, s)
 
-    return bug
+    return Bug(text, GRADIENTS, test)
 
 
 def output_bug(text: str, fn: Callable[..., Any]) -> Bug:
-    """The student's forward output is ``fn``'s (all the arrays, settings as keywords): for forward rows."""
+    """The student's forward output is ``fn``'s (all the arrays, settings as keywords)."""
+    return Bug(text, OUTPUT, returns(lambda s: _main(fn(*s.inputs, **s.settings))))
 
-    def bug(s: Suspect) -> str:
-        out = s.out()
-        if s.status != FORWARD_MISMATCH or out is None:
-            return ""
-        model = np.asarray(_main(fn(*s.inputs, **s.settings)))
-        return text if _same(out, model, s.dtype) else ""
 
-    return bug
+def _value(outcome: Outcome, bug: Bug, row_input: str) -> Any:
+    if bug.part == OUTPUT:
+        return outcome.out
+    part = row_input if bug.part == GRADIENTS else bug.part
+    return outcome.grads[part] if part in outcome.grads else outcome.extras.get(part)
+
+
+def _candidates(bugs: Sequence[Bug], record: Record, inputs: Sequence[str]) -> list[Bug]:
+    if record.status == FORWARD_MISMATCH:  # the output or an extra
+        return [b for b in bugs if b.part not in inputs and b.part != GRADIENTS]
+    return [b for b in bugs if b.part in (record.input, GRADIENTS)]
+
+
+def name_bugs(
+    bugs: Sequence[Bug], case: Mapping[str, Any], inputs: Sequence[str], records: Iterable[Record]
+) -> None:
+    """Add the first matching bug to each failing record, once.
+
+    ``case`` holds the judged case's ``inputs``, ``upstream``, ``settings``, ``student``,
+    ``jax`` and ``dtype``; ``inputs`` names the inputs with a gradient, in order.
+    """
+    student, reference = case["student"], case["jax"]
+    if not bugs or student.error or student.problem or reference.error:
+        return
+    for record in records:
+        if not record.failed:
+            continue
+        index = list(inputs).index(record.input) if record.input in inputs else -1
+        suspect = Suspect(
+            case["inputs"], case["upstream"], case["settings"], student, reference,
+            index, record.input if index >= 0 else "", record.status, case["dtype"], len(inputs),
+        )  # fmt: skip
+        for bug in _candidates(bugs, record, inputs):
+            value, _ = as_numbers(_value(student, bug, record.input), bug.part)
+            if value is None or not _applies(bug, suspect, value):
+                continue
+            named = KNOWN_BUG + bug.text
+            if named not in record.detail:
+                record.detail = f"{record.detail}; {named}" if record.detail else named
+            break
+
+
+def _applies(bug: Bug, suspect: Suspect, value: np.ndarray) -> bool:
+    try:
+        with np.errstate(all="ignore"):
+            return bool(bug.test(suspect, value))
+    except Exception:  # a bug model that does not fit this case names nothing
+        return False

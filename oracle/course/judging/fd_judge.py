@@ -36,7 +36,7 @@ from oracle.core.judgement import Ladder, Outcome, as_numbers, judge_input
 from oracle.core.record import ERROR, KINK, MATCH, MISMATCH, Record, shape_text
 from oracle.course.calling.calls import FD_GATE, NOT_IMPLEMENTED
 from oracle.course.calling.fd import CANDIDATES, POINTS, PROBLEM
-from oracle.course.judging.judge import CourseCase, Runner, in_process
+from oracle.course.judging.cases import CourseCase, Runner, in_process
 from oracle.course.judging.samplers import normal, positive
 from oracle.course.judging.verdicts import once_if_unfinished
 from oracle.course.reference import Reference, Shape

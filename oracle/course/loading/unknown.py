@@ -8,9 +8,9 @@ JAX function, its backward judged by finite differences of its own forward
 (``oracle.course.judging.fd_judge``). ``register_reference`` still makes a name a JAX target.
 
 What the inputs look like is read from the forward's signature: its positional
-parameters without defaults are arrays, except the course's parameter dicts
-(``conv_param``, ``pool_param``, ``bn_param``...: any name ending in ``_param``), which
-get the course's usual values. The candidate shapes (``LAYOUTS``) cover the course's
+parameters without defaults are arrays, except settings dicts (any name ending in
+``_param``: ``conv_param``, ``bn_param``...), which get the values a course declares for
+that name (``Course.params``), or {}. The candidate shapes (``LAYOUTS``) cover the course's
 layers: elementwise, fully connected (x, w, b, then per-feature arrays), per-feature
 (x, gamma, beta), convolution (NCHW x, F filters, per-filter arrays), spatial per-channel,
 and sequences (N, T, D); the judge uses the first its forward accepts.
@@ -18,6 +18,7 @@ and sequences (N, T, D); the judge uses the first its forward accepts.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -27,16 +28,7 @@ from oracle.course.calling.calls import FD_GATE, FD_LAYER
 from oracle.course.calling.fd import PARAMS, fd_gate_call, fd_layer_call
 from oracle.course.judging.samplers import normal
 from oracle.course.reference import Reference, Shape
-
-# The course's parameter dicts, as its notebooks fill them; any other *_param gets {}.
-PARAM_DEFAULTS: dict[str, dict[str, Any]] = {
-    "conv_param": {"stride": 1, "pad": 1},
-    "pool_param": {"pool_height": 2, "pool_width": 2, "stride": 2},
-    "bn_param": {"mode": "train"},
-    "ln_param": {},
-    "gn_param": {},
-    "dropout_param": {"mode": "train", "p": 0.5, "seed": 0},
-}
+from oracle.course.registry import parameter_dicts
 
 GATE_LAYOUTS: tuple[Shape, ...] = ((), (3, 4))
 
@@ -69,7 +61,7 @@ def arguments(fn: Any) -> tuple[list[str], list[dict[str, Any]]] | None:
         if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) or p.default is not p.empty:
             continue
         if p.name.endswith("_param"):
-            dicts.append(dict(PARAM_DEFAULTS.get(p.name, {})))
+            dicts.append(copy.deepcopy(dict(parameter_dicts().get(p.name, {}))))
         elif dicts:  # an array after a parameter dict: the order is not the course's
             return None
         else:

@@ -12,6 +12,18 @@ from oracle.course.reference import Course
 from oracle.courses.cs231n import basic, classifiers, models, sequence
 from oracle.courses.cs231n import vision as vision
 
-COURSE = Course("cs231n", "CS231n (Stanford), assignments 2016-2023", modules=("cs231n",))
+COURSE = Course(
+    "cs231n",
+    "CS231n (Stanford), assignments 2016-2023",
+    modules=("cs231n",),
+    params={
+        "conv_param": {"stride": 1, "pad": 1},
+        "pool_param": {"pool_height": 2, "pool_width": 2, "stride": 2},
+        "bn_param": {"mode": "train"},
+        "ln_param": {},
+        "gn_param": {},
+        "dropout_param": {"mode": "train", "p": 0.5, "seed": 0},
+    },
+)
 
 __all__ = ["COURSE", "basic", "classifiers", "models", "sequence", "vision"]

@@ -46,8 +46,8 @@ from oracle.course.calling.calls import (
     notes,
     pair,
     step,
-    upstream_names,
 )
+from oracle.course.calling.kinds import upstream_names
 
 TEST_OUTPUT = "the test-mode output"  # the extras' names, as oracle.courses.cs231n.vision_jax has them
 KEPT = "the fraction of units kept"

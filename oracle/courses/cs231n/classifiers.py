@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from oracle.core.judgement import Outcome
-from oracle.course.judging.bugs import declare_bugs, gradient_bug, output_bug
+from oracle.course.judging.bugs import gradient_bug, output_bug
 from oracle.course.judging.conventions import epsilon_in_log, joined, regularization
 from oracle.course.reference import Reference, Shape, declare
 from oracle.courses.cs231n.basic import softmax_loss
@@ -163,13 +163,7 @@ def _declare(name: str, softmax: bool) -> None:
     )
     fn = functools.partial(linear, data=data)
     adapt = functools.partial(infer, softmax=softmax)
-    reference = Reference(
-        name, CLASSIFIER, fn, ("W",), SHAPES, weights_and_data, call=classifier_call(name),
-        settings=({"reg": REG},), adapt=adapt, aux=True, upstream=False, **options,
-    )  # fmt: skip
-    declare(reference)
-    declare_bugs(
-        name,
+    bugs = (
         gradient_bug("the regularization gradient is missing from dW", functools.partial(fn, reg_grad=0.0)),
         gradient_bug("the regularization gradient is doubled", functools.partial(fn, reg_grad=2.0)),
         gradient_bug(
@@ -186,6 +180,11 @@ def _declare(name: str, softmax: bool) -> None:
             lambda W, X, y, **s: _loss(fn, W, X, y, s) + (N - 1) * _loss(fn, W, X, y, {**s, "reg": 0}),
         ),
     )
+    reference = Reference(
+        name, CLASSIFIER, fn, ("W",), SHAPES, weights_and_data, call=classifier_call(name),
+        settings=({"reg": REG},), adapt=adapt, aux=True, upstream=False, bugs=bugs, **options,
+    )  # fmt: skip
+    declare(reference)
 
 
 def _loss(fn: Any, W: Any, X: Any, y: Any, settings: Mapping[str, Any]) -> Any:

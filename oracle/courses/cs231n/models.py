@@ -27,7 +27,7 @@ import numpy as np
 
 from oracle.core.judgement import Outcome
 from oracle.course.calling.calls import APPLIES, FD_MODEL
-from oracle.course.judging.bugs import declare_bugs, gradient_bug, output_bug
+from oracle.course.judging.bugs import gradient_bug, output_bug
 from oracle.course.judging.conventions import epsilon_in_log, joined, regularization
 from oracle.course.reference import Reference, Shape, declare
 from oracle.courses.cs231n.basic import softmax_loss
@@ -129,14 +129,7 @@ def _declare(name: str, student: str, hidden: Sequence[int], norm: str, options:
     shapes += [(N, D), (N,)]  # X and y
     sizes = {"D": D, "C": C, "H": hidden[0], "hidden": tuple(hidden)}
     fn = functools.partial(net_loss, names=tuple(names), layers=layers, norm=norm)
-    reference = Reference(
-        name, MODEL, fn, tuple(names), (tuple(shapes),), _sampler(len(names)),
-        call=net_call(student, options), names=(student,), settings=({"reg": REG, **sizes},),
-        adapt=functools.partial(infer, fn=fn), aux=True, upstream=False,
-    )  # fmt: skip
-    declare(reference)
-    declare_bugs(
-        name,
+    bugs = (
         gradient_bug(
             "the regularization gradient is missing", functools.partial(fn, reg_grad=0.0), _weights(names)
         ),
@@ -161,6 +154,12 @@ def _declare(name: str, student: str, hidden: Sequence[int], norm: str, options:
         ),
         output_bug("the loss has no regularization term", lambda *a, **s: fn(*a, **{**s, "reg": 0.0})[0]),
     )
+    reference = Reference(
+        name, MODEL, fn, tuple(names), (tuple(shapes),), _sampler(len(names)),
+        call=net_call(student, options), names=(student,), settings=({"reg": REG, **sizes},),
+        adapt=functools.partial(infer, fn=fn), aux=True, upstream=False, bugs=bugs,
+    )  # fmt: skip
+    declare(reference)
 
 
 def _weights(names: Sequence[str]) -> list[str]:

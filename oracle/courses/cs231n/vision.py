@@ -9,14 +9,29 @@
 
 Their JAX references are in ``vision_jax``, their samplers and kinks in ``vision_samplers``,
 the student's side of their calls in ``oracle.courses.cs231n.calls_vision``, and their classic
-bugs, named in the rows they fail, in ``vision_bugs`` and beside each declaration.
+bugs in each declaration (``oracle.course.judging.bugs`` names them in the rows they fail).
 """
 
-from oracle.course.reference import REFERENCES
 from oracle.courses.cs231n import vision_conv, vision_dropout, vision_norms, vision_sandwiches
-from oracle.courses.cs231n.vision_bugs import VisionReference
 
 __all__ = ["NAMES", "vision_conv", "vision_dropout", "vision_norms", "vision_sandwiches"]
 
 # the names declared here
-NAMES = frozenset(name for name, ref in REFERENCES.items() if isinstance(ref, VisionReference))
+NAMES = frozenset(
+    [
+        "conv_naive",
+        "max_pool_naive",
+        "dropout",
+        "batchnorm",
+        "batchnorm_alt",
+        "spatial_batchnorm",
+        "layernorm",
+        "spatial_groupnorm",
+        "affine_relu",
+        "affine_bn_relu",
+        "affine_ln_relu",
+        "conv_relu",
+        "conv_relu_pool",
+        "conv_bn_relu",
+    ]
+)

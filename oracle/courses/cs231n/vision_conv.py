@@ -18,30 +18,30 @@ from typing import Any
 import numpy as np
 
 from oracle.core.judgement import Outcome, as_numbers
+from oracle.course.judging.bugs import Bug, Suspect, returns, same, wrong_axes
 from oracle.course.judging.samplers import normal
-from oracle.course.reference import LAYER, declare
+from oracle.course.reference import LAYER, Reference, declare
 from oracle.courses.cs231n import vision_jax as vj
 from oracle.courses.cs231n.calls_vision import CONV, POOL, params_call
-from oracle.courses.cs231n.vision_bugs import Bug, Judged, VisionReference, returns, same, wrong_axes
 from oracle.courses.cs231n.vision_samplers import Shape
 
 # ------------------------------------------------------------------- convolution
 
 
-def _padding_kept(judged: Judged, dx: np.ndarray) -> bool:
+def _padding_kept(judged: Suspect, dx: np.ndarray) -> bool:
     pad = judged.settings["pad"]
     expected = judged.jax.grads["x"]
     padded = (*expected.shape[:2], expected.shape[2] + 2 * pad, expected.shape[3] + 2 * pad)
     return pad > 0 and dx.shape == padded and same(dx[:, :, pad:-pad, pad:-pad], expected, judged)
 
 
-def _dout(judged: Judged) -> np.ndarray:
+def _dout(judged: Suspect) -> np.ndarray:
     assert judged.upstream is not None
     return judged.upstream.astype(np.float64)
 
 
 declare(
-    VisionReference(
+    Reference(
         "conv_naive",
         LAYER,
         vj.conv,
@@ -151,7 +151,7 @@ def tie_convention(
 def _every_tied(overwrite: bool) -> Any:
     """dx when each window's gradient goes to all its maxima (``+=``, or ``=`` when ``overwrite``)."""
 
-    def value(judged: Judged) -> np.ndarray:
+    def value(judged: Suspect) -> np.ndarray:
         x = judged.inputs[0].astype(np.float64)
         dout = _dout(judged)
         dx = np.zeros_like(x)
@@ -168,7 +168,7 @@ def _every_tied(overwrite: bool) -> Any:
     return value
 
 
-def _overwrites_at_the_maximum(judged: Judged) -> np.ndarray:
+def _overwrites_at_the_maximum(judged: Suspect) -> np.ndarray:
     """dx when each window's gradient is assigned (``=``) to its first maximum, found by argmax:
     a maximum two overlapping windows share keeps only the later window's gradient."""
     x = judged.inputs[0].astype(np.float64)
@@ -187,7 +187,7 @@ EVERY_TIED = "the gradient goes to every tied maximum of a window: give it to on
 OVERWRITES = "where windows overlap, a later window overwrites what an earlier one routed (= instead of +=)"
 
 declare(
-    VisionReference(
+    Reference(
         "max_pool_naive",
         LAYER,
         vj.max_pool,

@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from oracle.core.judgement import Outcome, as_numbers
+from oracle.course.judging.bugs import OUTPUT, Bug, Suspect, returns, same
 from oracle.course.judging.samplers import normal
-from oracle.course.reference import LAYER, declare
+from oracle.course.reference import LAYER, Reference, declare
 from oracle.courses.cs231n import vision_jax as vj
 from oracle.courses.cs231n.calls_vision import KEPT, TEST_OUTPUT, dropout_call
-from oracle.courses.cs231n.vision_bugs import OUTPUT, Bug, Judged, VisionReference, returns, same
 
 SIGMAS = 5.0  # a correct mask of n >= 1000 units falls further out with probability below 1e-6
 SCALE_RTOL = 1e-5  # the kept units' scale is 1/keep up to float32 rounding
@@ -61,31 +61,31 @@ def infer(settings: Mapping[str, Any], student: Outcome, inputs: Sequence[np.nda
 # ------------------------------------------------------------------------ bugs
 
 
-def _x(judged: Judged) -> np.ndarray:
+def _x(judged: Suspect) -> np.ndarray:
     return judged.inputs[0].astype(np.float64)
 
 
-def _up(judged: Judged) -> np.ndarray:
+def _up(judged: Suspect) -> np.ndarray:
     assert judged.upstream is not None
     return judged.upstream.astype(np.float64)
 
 
-def _mask(judged: Judged) -> np.ndarray:
+def _mask(judged: Suspect) -> np.ndarray:
     return np.asarray(judged.settings["mask"])
 
 
-def _mask_for_the_other_p(judged: Judged, fraction: np.ndarray) -> bool:
+def _mask_for_the_other_p(judged: Suspect, fraction: np.ndarray) -> bool:
     keep = 1.0 - judged.settings["keep"]
     return plausible(float(fraction), keep, judged.inputs[0].size)
 
 
-def _test_mode_scales(judged: Judged, test_out: np.ndarray) -> bool:
+def _test_mode_scales(judged: Suspect, test_out: np.ndarray) -> bool:
     p = judged.settings["p"]
     x = _x(judged)
     return any(same(test_out, c * x, judged) for c in (p, 1 - p, 1 / p, 1 / (1 - p)))
 
 
-def _test_mode_drops(judged: Judged, test_out: np.ndarray) -> bool:
+def _test_mode_drops(judged: Suspect, test_out: np.ndarray) -> bool:
     return bool(np.any((test_out == 0) & (_x(judged) != 0)))
 
 
@@ -123,7 +123,7 @@ BUGS = (
 )
 
 declare(
-    VisionReference(
+    Reference(
         "dropout",
         LAYER,
         vj.dropout,

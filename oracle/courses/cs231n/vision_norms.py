@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from oracle.course.reference import LAYER, declare
+from oracle.course.judging.bugs import OUTPUT, Bug, Suspect, returns, wrong_axes
+from oracle.course.reference import LAYER, Reference, declare
 from oracle.courses.cs231n import vision_jax as vj
 from oracle.courses.cs231n.calls_vision import TEST_OUTPUT, batchnorm_call, groupnorm_call, layernorm_call
-from oracle.courses.cs231n.vision_bugs import OUTPUT, Bug, Judged, VisionReference, returns, wrong_axes
 from oracle.courses.cs231n.vision_samplers import (
     feature_column,
     first_group,
@@ -33,7 +33,7 @@ CONSTANT = "a feature constant across the normalized axes (variance 0: only eps 
 # ------------------------------------------------ the statistics bugs are computed from
 
 
-def _grouped(judged: Judged, x: np.ndarray) -> np.ndarray:
+def _grouped(judged: Suspect, x: np.ndarray) -> np.ndarray:
     """x as the normalization sees it: group norm splits the channels into G groups."""
     groups = judged.settings.get("G")
     if groups is None:
@@ -42,10 +42,10 @@ def _grouped(judged: Judged, x: np.ndarray) -> np.ndarray:
     return x.reshape(n, groups, c // groups, h, w)
 
 
-def _stats(axes: tuple[int, ...]) -> Callable[[Judged], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _stats(axes: tuple[int, ...]) -> Callable[[Suspect], tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """x's normalized values, mean and variance over ``axes`` (of the grouped x), in float64."""
 
-    def stats(judged: Judged) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def stats(judged: Suspect) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         x = _grouped(judged, judged.inputs[0].astype(np.float64))
         mean = x.mean(axis=axes, keepdims=True)
         var = x.var(axis=axes, keepdims=True)
@@ -55,19 +55,19 @@ def _stats(axes: tuple[int, ...]) -> Callable[[Judged], tuple[np.ndarray, np.nda
     return stats
 
 
-def _spread(judged: Judged, stat: np.ndarray) -> np.ndarray:
+def _spread(judged: Suspect, stat: np.ndarray) -> np.ndarray:
     """A statistic of the grouped x (keepdims), broadcast back to x's shape."""
     grouped = _grouped(judged, judged.inputs[0]).shape
     return np.broadcast_to(stat, grouped).reshape(judged.inputs[0].shape)
 
 
-def _gamma(judged: Judged) -> np.ndarray:
+def _gamma(judged: Suspect) -> np.ndarray:
     """gamma, broadcastable against x along its feature (or channel) axis."""
     gamma = judged.inputs[1].astype(np.float64)
     return gamma.reshape(1, -1, 1, 1) if gamma.ndim == 1 and judged.inputs[0].ndim == 4 else gamma
 
 
-def _upstream(judged: Judged) -> np.ndarray:
+def _upstream(judged: Suspect) -> np.ndarray:
     assert judged.upstream is not None
     return judged.upstream.astype(np.float64)
 
@@ -76,14 +76,14 @@ def _backward_bugs(axes: tuple[int, ...], sums: tuple[int, ...], where: str) -> 
     """A normalization's gradient bugs: x normalized over ``axes``, gamma and beta summed over ``sums``."""
     stats = _stats(axes)
 
-    def xhat_terms(judged: Judged) -> np.ndarray:
+    def xhat_terms(judged: Suspect) -> np.ndarray:
         return _upstream(judged) * stats(judged)[0]
 
-    def without_eps(judged: Judged) -> np.ndarray:
+    def without_eps(judged: Suspect) -> np.ndarray:
         _, _, var = stats(judged)
         return judged.jax.grads["x"] * _spread(judged, np.sqrt((var + judged.settings["eps"]) / var))
 
-    def constant_statistics(judged: Judged) -> np.ndarray:
+    def constant_statistics(judged: Suspect) -> np.ndarray:
         _, _, var = stats(judged)
         return _upstream(judged) * _gamma(judged) / _spread(judged, np.sqrt(var + judged.settings["eps"]))
 
@@ -112,26 +112,26 @@ def _running_bugs(axes: tuple[int, ...]) -> tuple[Bug, ...]:
     """Bugs of the running averages: not updated, momentum the wrong way round, the unbiased variance."""
     stats = _stats(axes)
 
-    def start(judged: Judged, which: str) -> np.ndarray:
+    def start(judged: Suspect, which: str) -> np.ndarray:
         given = judged.inputs[3 if which == "running_mean" else 4].astype(np.float64)
         return np.zeros_like(given) if judged.settings["fresh"] else given
 
-    def batch(judged: Judged, which: str, ddof: int = 0) -> np.ndarray:
+    def batch(judged: Suspect, which: str, ddof: int = 0) -> np.ndarray:
         _, mean, var = stats(judged)
         if which == "running_mean":
             return mean.reshape(-1)
         count = judged.inputs[0].size // var.size
         return var.reshape(-1) * count / (count - ddof)
 
-    def update(which: str, momentum_first: bool = True, ddof: int = 0) -> Callable[[Judged], np.ndarray]:
-        def value(judged: Judged) -> np.ndarray:
+    def update(which: str, momentum_first: bool = True, ddof: int = 0) -> Callable[[Suspect], np.ndarray]:
+        def value(judged: Suspect) -> np.ndarray:
             m = judged.settings["momentum"]
             old, new = start(judged, which), batch(judged, which, ddof)
             return m * old + (1 - m) * new if momentum_first else (1 - m) * old + m * new
 
         return value
 
-    def not_updated(which: str) -> Callable[[Judged], np.ndarray]:
+    def not_updated(which: str) -> Callable[[Suspect], np.ndarray]:
         return lambda judged: start(judged, which)
 
     bugs: list[Bug] = []
@@ -149,7 +149,7 @@ def _running_bugs(axes: tuple[int, ...]) -> tuple[Bug, ...]:
     return tuple(bugs)
 
 
-def _channels_not_last(judged: Judged) -> np.ndarray:
+def _channels_not_last(judged: Suspect) -> np.ndarray:
     """The output when (N, C, H, W) is reshaped to (N*H*W, C) without moving the channels last first."""
     x = judged.inputs[0].astype(np.float64)
     rows = x.reshape(-1, x.shape[1])
@@ -170,7 +170,7 @@ def _batchnorm(name: str, backward: str, spatial: bool, shapes: Sequence[tuple[i
     axes = (0, 2, 3) if spatial else (0,)
     forward = f"{'spatial_' if spatial else ''}batchnorm_forward"
     declare(
-        VisionReference(
+        Reference(
             name,
             LAYER,
             vj.spatial_batchnorm if spatial else vj.batchnorm,
@@ -201,7 +201,7 @@ _batchnorm("spatial_batchnorm", "spatial_batchnorm_backward", True, ((2, 3, 4, 5
 # ---------------------------------------------------------------- layer and group norm
 
 declare(
-    VisionReference(
+    Reference(
         "layernorm",
         LAYER,
         vj.layernorm,
@@ -218,7 +218,7 @@ declare(
 
 GROUPS = (2, 3)
 declare(
-    VisionReference(
+    Reference(
         "spatial_groupnorm",
         LAYER,
         vj.groupnorm,

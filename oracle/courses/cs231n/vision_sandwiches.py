@@ -15,10 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from oracle.course.judging.samplers import normal
-from oracle.course.reference import LAYER, declare
+from oracle.course.reference import LAYER, Reference, declare
 from oracle.courses.cs231n import vision_jax as vj
 from oracle.courses.cs231n.calls_vision import BN_TRAIN, CONV, LN, SANDWICH_POOL, params_call
-from oracle.courses.cs231n.vision_bugs import VisionReference
 from oracle.courses.cs231n.vision_samplers import (
     Shape,
     affine_relu_kinks,
@@ -71,7 +70,7 @@ CONV_SHAPES = ((2, 3, 5, 5), (3, 3, 3, 3), (3,))
 CONV_SETTINGS = {"stride": 1, "pad": 1}
 
 declare(
-    VisionReference(
+    Reference(
         "affine_relu",
         LAYER,
         vj.affine_relu,
@@ -86,7 +85,7 @@ declare(
     )
 )
 declare(
-    VisionReference(
+    Reference(
         "affine_bn_relu",
         LAYER,
         vj.affine_bn_relu,
@@ -100,7 +99,7 @@ declare(
     )
 )
 declare(
-    VisionReference(
+    Reference(
         "affine_ln_relu",
         LAYER,
         vj.affine_ln_relu,
@@ -114,7 +113,7 @@ declare(
     )
 )
 declare(
-    VisionReference(
+    Reference(
         "conv_relu",
         LAYER,
         vj.conv_relu,
@@ -130,7 +129,7 @@ declare(
     )
 )
 declare(
-    VisionReference(
+    Reference(
         "conv_relu_pool",
         LAYER,
         vj.conv_relu_pool,
@@ -146,7 +145,7 @@ declare(
     )
 )
 declare(
-    VisionReference(
+    Reference(
         "conv_bn_relu",
         LAYER,
         vj.conv_bn_relu,
