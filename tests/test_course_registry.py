@@ -90,3 +90,115 @@ def test_a_course_outside_the_repository_declares_itself_through_an_entry_point(
     wrong = frame[frame.input == "b"]
     assert set(wrong.status) == {"mismatch"}
     assert wrong.detail.str.contains("known bug: db is twice the sum of dout").all()
+
+
+OTHER_COURSE_INIT = """
+from oracle.course.reference import Course
+from othercourse import layers
+
+COURSE = Course("othercourse", "Another course", modules=("othercourse",))
+"""
+# Its own "affine": the student's forward takes the weights first and the bias last, with no cache.
+OTHER_COURSE_LAYERS = """
+from oracle.course.calling.calls import CannotCall, step
+from oracle.core.judgement import Outcome
+from oracle.course.judging.samplers import normal
+from oracle.course.reference import LAYER, Reference, declare
+
+def dense(x, w, b):
+    return x @ w + b
+
+def call_dense(names, impl, inputs, upstream, settings):
+    (cls,) = impl
+    try:
+        layer = cls()
+    except TypeError:
+        raise CannotCall("Dense() needs constructor arguments the checker cannot guess") from None
+    out = step("Dense.forward", layer.forward, *inputs)
+    grads = step("Dense.backward", layer.backward, upstream)
+    return Outcome(out, dict(zip(names, grads)))
+
+declare(Reference(
+    "Dense", LAYER, dense, inputs=("x", "w", "b"), shapes=(((4, 5), (5, 3), (3,)),), sample=normal,
+    call=call_dense, names=("Dense",),
+))
+"""
+TWO_COURSES_STUDENT = """
+import numpy as np
+
+class Dense:
+    def __init__(self, units):
+        self.units = units
+
+    def forward(self, x, w, b):
+        return x @ w + b
+
+    def backward(self, dout):
+        return dout, dout, dout
+
+def dense_forward(x, w, b):
+    return x @ w + b, (x, w)
+
+def dense_backward(dout, cache):
+    x, w = cache
+    return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+"""
+
+
+def _site(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    if site.exists():
+        return site
+    for name, init, layers in (
+        ("mycourse", COURSE_INIT, COURSE_LAYERS),
+        ("othercourse", OTHER_COURSE_INIT, OTHER_COURSE_LAYERS),
+    ):
+        (site / name).mkdir(parents=True)
+        (site / name / "__init__.py").write_text(init)
+        (site / name / "layers.py").write_text(layers)
+        info = site / f"{name}_oracle-0.1.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}-oracle\nVersion: 0.1\n")
+        (info / "entry_points.txt").write_text(f"[backprop_oracle.courses]\n{name} = {name}\n")
+    return site
+
+
+def _check(tmp_path: Path, student: str, *options: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    path = tmp_path / "student.py"
+    path.write_text(textwrap.dedent(student))
+    out = tmp_path / "check.csv"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_site(tmp_path)), str(ROOT)])}
+    command = [sys.executable, "-m", "oracle", "check", str(path), "--out", str(out), *options]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300), out
+
+
+def test_a_file_is_judged_by_the_course_it_follows_and_forcing_one_is_possible(tmp_path: Path) -> None:
+    """Both courses' names are in the file: the one with more of its targets there wins; --course forces."""
+    result, out = _check(tmp_path, TWO_COURSES_STUDENT, "--no-isolate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    frame = pd.read_csv(out).fillna({"detail": ""})
+    assert list(frame.columns[:2]) == ["course", "target"]
+    assert set(frame.course) == {"mycourse"}
+    assert set(frame[frame.target == "dense"].status) == {"match"}
+    # othercourse's Dense is no target of mycourse: a class of the file without a reference, which
+    # the fd judge cannot build (Dense(units)): one unchecked row, not a failure
+    other = frame[frame.target == "Dense"]
+    assert list(other.status) == ["unchecked"] and list(other.judge) == ["fd"]
+    assert "Dense(units) needs constructor arguments the checker cannot guess" in other.detail.iloc[0]
+    result, out = _check(tmp_path, TWO_COURSES_STUDENT, "--course", "othercourse")
+    assert result.returncode == 0, result.stdout + result.stderr  # unchecked is no failure
+    frame = pd.read_csv(out).fillna({"detail": ""})
+    assert set(frame.course) == {"othercourse"}
+    ours = frame[frame.target == "Dense"]
+    assert set(ours.status) == {"unchecked"} and set(ours.judge) == {"jax"}
+    assert ours.detail.str.contains("constructor arguments the checker cannot guess").all()
+    # mycourse's pair is no target of othercourse: judged by finite differences of its own forward
+    pair = frame[frame.target == "dense"]
+    assert set(pair.judge) == {"fd"} and set(pair.status) == {"match"}
+
+
+def test_an_unknown_course_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result, _ = _check(tmp_path, TWO_COURSES_STUDENT, "--course", "nosuchcourse")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "--course 'nosuchcourse': not a known course" in result.stderr and "cs231n" in result.stderr

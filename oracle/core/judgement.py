@@ -6,6 +6,7 @@ how the tested side was run (an ``Outcome`` each side) and how a disagreement is
 explained (an ``Explain`` function: a kink, or a mismatch with a third opinion). The
 ladder, first rung that applies wins:
 
+0. ``unchecked``: the tested code could not be called (course checks: what the checker cannot guess);
 1. ``error``: either side raised;
 2. ``mismatch``: the tested code broke its calling convention (returned None, too few gradients);
 3. ``forward_mismatch``: the output is not an array of numbers, or has the wrong shape;
@@ -36,6 +37,7 @@ from oracle.core.record import (
     MISMATCH,
     NONFINITE,
     NONFINITE_BOTH,
+    UNCHECKED,
     Record,
     shape_text,
 )
@@ -52,6 +54,7 @@ class Outcome:
     extras: dict[str, Any] = field(default_factory=dict)  # more forward outputs: batch norm's running mean
     scales: dict[str, Any] = field(default_factory=dict)  # JAX's side: each gradient element's rounding scale
     warning: str = ""  # for the record's warning column: noted, not a failure (an edit in place)
+    unchecked: str = ""  # why the code could not be called at all: not the code's mistake (rung 0)
 
 
 # (input name, tested gradient, JAX's gradient, their comparison, the record) -> (status, detail)
@@ -121,6 +124,8 @@ def _nonfinite(side: str, what: str) -> tuple[str, str]:
 
 def _climb(ladder: Ladder, record: Record, name: str, tested: Outcome, jax: Outcome) -> tuple[str, str]:
     side, dtype = ladder.tested, ladder.tolerance or ladder.dtype
+    if tested.unchecked:
+        return UNCHECKED, tested.unchecked
     if tested.error or jax.error:
         return ERROR, "; ".join(e for e in (tested.error, jax.error) if e)
     if tested.problem:

@@ -19,7 +19,10 @@ MATCH, MISMATCH, KINK = "match", "mismatch", "kink"
 NONFINITE, NONFINITE_BOTH = "nonfinite", "nonfinite_both"  # NaN or Inf on one side / on both sides
 FORWARD_MISMATCH, ERROR = "forward_mismatch", "error"
 TIMEOUT = "timeout"  # course checks in a worker process: the student's code did not answer in time
-STATUSES = (MATCH, MISMATCH, KINK, NONFINITE, NONFINITE_BOTH, FORWARD_MISMATCH, ERROR, TIMEOUT)
+# Course checks: the checker could not call the code (a constructor argument it cannot guess, a helper
+# module the file imports and the folder lacks). Not the student's mistake, so not a failure.
+UNCHECKED = "unchecked"
+STATUSES = (MATCH, MISMATCH, KINK, NONFINITE, NONFINITE_BOTH, FORWARD_MISMATCH, ERROR, TIMEOUT, UNCHECKED)
 FAILING = frozenset({MISMATCH, NONFINITE, FORWARD_MISMATCH, ERROR, TIMEOUT})
 
 
@@ -46,6 +49,7 @@ class Record:
     judge: str = "jax"  # what the tested value was compared with: "jax", or "fd" (a finite difference)
     warning: str = ""  # something worth knowing that does not fail the row (a backward that edits its input)
     target: str = ""  # course-code checks only: the gate, layer or loss checked
+    course: str = ""  # course-code checks only: the course whose target it is (oracle/courses/NAME)
 
     @property
     def failed(self) -> bool:
@@ -53,12 +57,13 @@ class Record:
         return self.status in FAILING
 
 
-COLUMNS = [f.name for f in dataclasses.fields(Record) if f.name != "target"]
+COURSE_COLUMNS = ("course", "target")  # the columns course checks add in front of the report's
+COLUMNS = [f.name for f in dataclasses.fields(Record) if f.name not in COURSE_COLUMNS]
 
 
 def to_frame(records: Iterable[Record], *, target: bool = False) -> pd.DataFrame:
     """Records as a DataFrame with the report's columns (plus ``target`` for course checks)."""
-    columns = ["target", *COLUMNS] if target else COLUMNS
+    columns = [*COURSE_COLUMNS, *COLUMNS] if target else COLUMNS
     rows = [dataclasses.asdict(r) for r in records]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.astype({"n_nodes": "int64", "seed": "Int64"})

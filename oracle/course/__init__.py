@@ -37,7 +37,7 @@ from oracle.course.judging.judge import judge_target
 from oracle.course.judging.samplers import with_zeros
 from oracle.course.loading.finding import Target, cli_replay, load_module, select_targets
 from oracle.course.reference import GATE, LAYER, LOSS, Reference
-from oracle.course.registry import REFERENCES, register_reference
+from oracle.course.registry import COURSE_OF, REFERENCES, register_reference
 
 __all__ = [
     "assert_gate_correct",
@@ -70,8 +70,12 @@ def check_target(
             case_id, "", "", dtype, ERROR, target.problem, ops=ref.name, n_nodes=1, target=ref.name
         )
         record.replay = target.replay(seed)
-        return [record]
-    return judge_target(ref, target.impl, range(seed, seed + seeds), dtype, target.replay)
+        records = [record]
+    else:
+        records = judge_target(ref, target.impl, range(seed, seed + seeds), dtype, target.replay)
+    for record in records:
+        record.course = target.course or COURSE_OF.get(ref.name, "")
+    return records
 
 
 def _reference(name: str, kind: str) -> Reference:

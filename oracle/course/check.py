@@ -87,6 +87,12 @@ def register(subparsers: Any, name: str) -> None:
         "--dtype", choices=DTYPES, default="float64", help="input dtype (default: %(default)s)"
     )
     parser.add_argument(
+        "--course",
+        default="",
+        metavar="NAME",
+        help="the course the code follows (default: read off each file; `check --course list` lists them)",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="show every record, not only the problems"
     )
     isolation = parser.add_argument_group("isolation (the student's code runs in a worker process)")
@@ -128,14 +134,31 @@ def target_names(options: Sequence[str] | None) -> tuple[str, ...] | None:
     return tuple(names)
 
 
+def course_name(value: str) -> str:
+    """``--course``: a course the registry knows ("" reads it off each file)."""
+    from oracle.course.registry import COURSES
+
+    if value and value not in COURSES:
+        known = ", ".join(f"{name} ({course.title})" for name, course in sorted(COURSES.items()))
+        raise UserError(f"--course {value[:60]!r}: not a known course (known: {known})")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     if args.merge:
         return run_merge(args)
+    if args.course == "list":
+        from oracle.course.registry import COURSES
+
+        for name, course in sorted(COURSES.items()):
+            print(f"{name}: {course.title}")
+        return EXIT_CLEAN
     options = Options(
         seed=args.seed,
         seeds=args.seeds,
         dtype=args.dtype,
         names=target_names(args.target),
+        course=course_name(args.course),
         isolate=not args.no_isolate,
         timeout=args.timeout,
         max_memory=args.max_memory,
@@ -189,9 +212,9 @@ def run_file(path_text: str, options: Options, out_text: str, verbose: bool) -> 
 def print_target(found: Any, records: Sequence[Record], options: Options, verbose: bool) -> None:
     """One line per target (how it was judged, its counts), its problems, kinks as one line
     (every record with ``verbose``): ``oracle.course.judging.verdicts``."""
-    from oracle.course.registry import REFERENCES
+    from oracle.course.registry import reference_for
 
-    ref = REFERENCES.get(found.name) or SimpleNamespace(
+    ref = reference_for(found.name, found.course) or SimpleNamespace(
         name=found.name, kind=found.kind, op=found.op, kink_text=""
     )
     target = SimpleNamespace(ref=ref, problem=found.problem)

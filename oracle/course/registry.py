@@ -19,6 +19,7 @@ import inspect
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import entry_points
+from types import ModuleType
 from typing import Any
 
 import oracle.courses
@@ -40,7 +41,17 @@ from oracle.course.reference import (
     Shape,
 )
 
-__all__ = ["BUILTIN", "COURSES", "COURSE_OF", "REFERENCES", "known_names", "register_reference"]
+__all__ = [
+    "BUILTIN",
+    "COURSES",
+    "COURSE_OF",
+    "REFERENCES",
+    "course_of",
+    "known_names",
+    "recognize",
+    "reference_for",
+    "register_reference",
+]
 
 ENTRY_POINTS = "backprop_oracle.courses"
 COURSES: dict[str, Course] = {}
@@ -68,6 +79,49 @@ def _load_courses() -> None:
 
 
 _load_courses()
+
+
+def recognize(module: ModuleType, course: str = "") -> str:
+    """The course a student's module follows: ``course`` when given, else read off the module.
+
+    The course whose own package the module imports (``Course.modules``) wins; otherwise the
+    course with the most targets the module defines; a tie goes to the first in name order,
+    and a module that follows none gets "" (its pairs without a reference are still judged).
+    """
+    if course:
+        return course
+    imported = {_top(value) for value in vars(module).values()} - {""}
+    best, score = "", (0, 0)
+    for name in sorted(COURSES):
+        own = COURSES[name].modules
+        defined = sum(
+            1
+            for target, of in COURSE_OF.items()
+            if of == name and all(hasattr(module, n) for n in REFERENCES[target].student_names)
+        )
+        candidate = (int(bool(imported & set(own))), defined)
+        if candidate > score:
+            best, score = name, candidate
+    return best
+
+
+def _top(value: Any) -> str:
+    """The top-level package a module, function or class comes from ("" for anything else)."""
+    if isinstance(value, ModuleType):
+        return value.__name__.split(".")[0]
+    origin = getattr(value, "__module__", None) if callable(value) else None
+    return origin.split(".")[0] if isinstance(origin, str) else ""
+
+
+def course_of(target: str, recognized: str) -> str:
+    """The course whose target ``target`` is: its declaring course, else the module's (a pair without one)."""
+    return COURSE_OF.get(target, recognized)
+
+
+def reference_for(target: str, course: str) -> Reference | None:
+    """The reference of ``target`` as a file of ``course`` means it: None for another course's name."""
+    ref = REFERENCES.get(target)
+    return ref if ref is not None and course_of(target, course) == course else None
 
 
 def parameter_dicts() -> dict[str, Mapping[str, Any]]:

@@ -22,6 +22,7 @@ Two things every call notices on the way, without failing anything:
 
 from __future__ import annotations
 
+import inspect
 import os
 import sysconfig
 import traceback
@@ -196,6 +197,28 @@ def pair(result: Any, stage: str, expected: str) -> tuple[Any, Any]:
     return result[0], result[1]
 
 
+class CannotCall(Exception):
+    """The checker cannot call the student's code (a constructor argument it cannot guess): ``unchecked``."""
+
+
+def buildable(name: str, cls: Any) -> None:
+    """``CannotCall`` unless the class can be built with no arguments (the checker cannot guess them)."""
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: building it will tell
+        return
+    needed = [
+        p.name
+        for p in parameters
+        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    if needed:
+        raise CannotCall(
+            f"{name}({', '.join(needed)}) needs constructor arguments the checker cannot guess "
+            "(a course or a teacher can declare how to build it: README, Adding a course)"
+        )
+
+
 class Problem(Exception):
     """The student's code broke the calling convention: a ``mismatch`` whose detail says how."""
 
@@ -218,6 +241,8 @@ def run(
         return Outcome(error=f"{raised.stage} raised {describe_exception(raised.exc)}")
     except Unfinished as unfinished:
         return Outcome(error=f"{NOT_IMPLEMENTED}: {unfinished}")
+    except CannotCall as cannot:
+        return Outcome(unchecked=str(cannot))
     except Problem as problem:
         return Outcome(problem=str(problem))
     except Exception as exc:  # the student's objects misbehaving in a call's own code (a bad __len__...)

@@ -28,8 +28,10 @@ import numpy as np
 from oracle.core.judgement import Outcome, as_numbers
 from oracle.course.calling.calls import (
     Call,
+    CannotCall,
     Raised,
     Unfinished,
+    buildable,
     copy_for_student,
     describe_exception,
     output,
@@ -96,7 +98,7 @@ def _probe(
         except Raised as raised:
             failures.append(f"on {shapes}: raised {describe_exception(raised.exc)}")
             continue
-        except Unfinished:
+        except (Unfinished, CannotCall):
             raise
         except Exception as exc:  # a Problem: the forward's result is not (out, cache)
             failures.append(f"on {shapes}: {exc}")
@@ -146,6 +148,7 @@ def fd_gate_call(gate: str) -> Call:
 
     def forward(impl: Sequence[Any], settings: Mapping[str, Any]) -> Callable[[Sequence[Any]], Any]:
         def evaluate(arrays: Sequence[Any]) -> Any:
+            buildable(gate, impl[0])
             instance = step(f"{gate}()", impl[0])
             return output(step(f"{gate}.forward", instance.forward, *arrays), f"{gate}.forward")
 

@@ -8,6 +8,7 @@ A cell's verdict follows from its rows' statuses, worst first:
   imported: the ``import`` column);
 - ``fail``: a mismatch, a forward mismatch or one-sided non-finite values;
 - ``kink``: correct, with another valid convention at a non-differentiable point;
+- ``unchecked``: the checker could not call the code (nothing failed, nothing was judged);
 - ``pass``: every row matches;
 - ``not implemented``: the submission does not define the target (no rows), or the
   function is the unfilled template.
@@ -21,18 +22,19 @@ from pathlib import Path
 import pandas as pd
 
 from oracle.core.output import write_atomic
-from oracle.core.record import ERROR, FAILING, KINK, TIMEOUT
+from oracle.core.record import ERROR, FAILING, KINK, TIMEOUT, UNCHECKED
 from oracle.course.registry import REFERENCES
 
-PASS, KINKED, FAIL, ERRORED, TIMED_OUT, MISSING = (
+PASS, KINKED, FAIL, ERRORED, TIMED_OUT, MISSING, NOT_CALLED = (
     "pass",
     "kink",
     "fail",
     "error",
     "timeout",
     "not implemented",
+    "unchecked",
 )
-VERDICTS = (PASS, KINKED, FAIL, ERRORED, TIMED_OUT, MISSING)
+VERDICTS = (PASS, KINKED, FAIL, ERRORED, TIMED_OUT, MISSING, NOT_CALLED)
 COLORS = {  # the picture's colors: green is good, red is wrong, grey is absent
     PASS: "#2e7d32",
     KINKED: "#9ccc65",
@@ -40,8 +42,17 @@ COLORS = {  # the picture's colors: green is good, red is wrong, grey is absent
     ERRORED: "#6a1b9a",
     TIMED_OUT: "#ef6c00",
     MISSING: "#e0e0e0",
+    NOT_CALLED: "#90a4ae",
 }
-SHORT = {PASS: "pass", KINKED: "kink", FAIL: "FAIL", ERRORED: "ERROR", TIMED_OUT: "TIMEOUT", MISSING: "-"}
+SHORT = {
+    PASS: "pass",
+    KINKED: "kink",
+    FAIL: "FAIL",
+    ERRORED: "ERROR",
+    TIMED_OUT: "TIMEOUT",
+    MISSING: "-",
+    NOT_CALLED: "unchecked",
+}
 IMPORT = "import"  # the column of rows that belong to no target: files that could not be imported
 LISTED = 200  # failing cells listed in the markdown, at most
 
@@ -58,6 +69,8 @@ def verdict(rows: pd.DataFrame) -> str:
         return ERRORED
     if statuses & FAILING:
         return FAIL
+    if statuses == {UNCHECKED}:
+        return NOT_CALLED
     return KINKED if KINK in statuses else PASS
 
 

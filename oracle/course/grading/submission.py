@@ -35,7 +35,7 @@ from oracle.course.judging.fd_judge import judge_fd_target
 from oracle.course.judging.judge import Judgement
 from oracle.course.judging.verdicts import once_if_unfinished
 from oracle.course.loading.finding import Target, cli_replay
-from oracle.course.registry import REFERENCES
+from oracle.course.registry import REFERENCES, reference_for
 
 SKIPPED = re.compile(r"^(setup|conftest|__init__|__main__|test_.*|.*_test)\.py$")
 
@@ -99,14 +99,17 @@ class SubmissionCheck:
     def targets(self) -> Iterator[TargetResult]:
         for found in self.found:
             file = self.submission.files[found.file]
-            yield TargetResult(found, file, self._check(found, file.shown))
+            records = self._check(found, file.shown)
+            for record in records:
+                record.course = found.course
+            yield TargetResult(found, file, records)
 
     def _check(self, found: Found, shown: str) -> list[Record]:
         """The records of one target, as ``judging.judge.judge_target`` makes them; a stop is a row."""
         o = self.options
         replay = cli_replay(shown, found.name, o.dtype)
         seeds = range(o.seed, o.seed + o.seeds)
-        ref = REFERENCES.get(found.name)
+        ref = reference_for(found.name, found.course)
         if ref is None and found.kind in FD_KINDS and found.spec is not None:
             try:  # a pair without a reference, found in the file: as its worker describes it
                 ref = stand_in_reference(found.spec)

@@ -36,6 +36,7 @@ from oracle.course.isolation.worker import defined_in, judge_registered
 from oracle.course.judging.cases import in_process
 from oracle.course.loading.finding import Target, find_targets, load_module, select_targets
 from oracle.course.reference import Reference
+from oracle.course.registry import COURSES
 
 IMPORTING = 3  # importing a file gets this many timeouts
 SELF_JUDGED = 10  # a target judged in the worker, JAX compilations included, gets this many timeouts
@@ -61,6 +62,7 @@ class Options:
     isolate: bool = True
     timeout: float = 10.0  # seconds per target (IMPORTING times that per file imported)
     max_memory: int = 2048 << 20  # bytes of address space per worker
+    course: str = ""  # the course the files follow ("": read off each file, ``registry.recognize``)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Found:
     problem: str
     defined_in: tuple[str, ...]
     spec: dict[str, Any] | None = None  # the reference as the worker has it, when it is not built in
+    course: str = ""  # the course whose target it is
 
 
 class Stopped(Exception):
@@ -137,11 +140,14 @@ class InProcess:
         try:
             module = load_module(path)
             find = select_targets if strict else find_targets
-            found = find(module, names, dtype, shown)
+            found = find(module, names, dtype, shown, self.options.course)
         except UserError as exc:
             raise LoadFailed(ERROR, str(exc)) from None
         self.targets[index] = {t.ref.name: t for t in found}
-        return [Found(index, t.ref.name, t.ref.kind, t.ref.op, t.problem, _owners(t.impl)) for t in found]
+        return [
+            Found(index, t.ref.name, t.ref.kind, t.ref.op, t.problem, _owners(t.impl), course=t.course)
+            for t in found
+        ]
 
     def runner(self, index: int, name: str, what: str) -> Callable[..., Outcome]:
         return in_process(self.targets[index][name].impl)
@@ -258,6 +264,7 @@ class Isolated:
             "path": str(path.resolve()),
             "shown": shown,
             "names": list(self.options.names) if self.options.names is not None else None,
+            "course": self.options.course,
             "dtype": self.options.dtype,
             "strict": strict,
             "refs": judge_registered(),
@@ -279,6 +286,7 @@ class Isolated:
                     text(t["problem"]),
                     tuple(text(d) for d in t["defined_in"]),
                     t.get("spec") if isinstance(t.get("spec"), dict) else None,
+                    _course(t.get("course", "")),
                 )
                 for t in reply["targets"]
             ]
@@ -383,3 +391,10 @@ def _record(row: Any, name: str, replay: Callable[[int], str]) -> Record:
 
 def _owners(impl: Sequence[Any]) -> tuple[str, ...]:
     return tuple(defined_in(o) for o in impl if o is not None)
+
+
+def _course(name: Any) -> str:
+    """A course named in a worker's answer: one of the registry's, or the answer is malformed."""
+    if name != "" and name not in COURSES:
+        raise ProtocolError(f"{text(name)!r} is not a course")
+    return str(name)

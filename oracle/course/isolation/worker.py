@@ -316,10 +316,11 @@ class Worker:
         try:
             module = load_module(header["path"])
             shown, dtype = header["shown"], header["dtype"]
+            course = str(header.get("course", ""))
             if header.get("strict"):
-                targets = select_targets(module, names, dtype, shown)
+                targets = select_targets(module, names, dtype, shown, course)
             else:
-                targets = find_targets(module, names, dtype, shown)
+                targets = find_targets(module, names, dtype, shown, course)
         except UserError as exc:
             return {"error": str(exc)}, []
         self.files[int(header["file"])] = {t.ref.name: t for t in targets}
@@ -331,6 +332,7 @@ class Worker:
                 "problem": t.problem,
                 "defined_in": [defined_in(o) for o in t.impl if o is not None],
                 "spec": None if t.ref.name in BUILTIN else _spec(t.ref),
+                "course": t.course,
             }
             for t in targets
         ]

@@ -33,7 +33,7 @@ import numpy as np
 from oracle.core import finite_diff
 from oracle.core.compare import Comparison, compare
 from oracle.core.judgement import Ladder, Outcome, as_numbers, judge_input
-from oracle.core.record import ERROR, KINK, MATCH, MISMATCH, Record, shape_text
+from oracle.core.record import ERROR, KINK, MATCH, MISMATCH, UNCHECKED, Record, shape_text
 from oracle.course.calling.calls import FD_GATE, NOT_IMPLEMENTED
 from oracle.course.calling.fd import CANDIDATES, POINTS, PROBLEM
 from oracle.course.judging.cases import CourseCase, Runner, in_process
@@ -61,9 +61,9 @@ def judge_fd_target(
     """
     runner = runner or in_process(impl)
     problem = ref.settings_for(0).get(PROBLEM, "")
-    found, error = ([], problem) if problem else _layouts(ref, runner, dtype)
+    found, status, error = ([], ERROR, problem) if problem else _layouts(ref, runner, dtype)
     if error:
-        return [_error_record(ref, dtype, error, replay(seeds[0]) if seeds else "")]
+        return [_error_record(ref, dtype, error, replay(seeds[0]) if seeds else "", status)]
     records = [
         record
         for seed in seeds
@@ -75,17 +75,18 @@ def judge_fd_target(
     return once_if_unfinished(records)
 
 
-def _error_record(ref: Reference, dtype: str, error: str, replay: str) -> Record:
+def _error_record(ref: Reference, dtype: str, error: str, replay: str, status: str = ERROR) -> Record:
     case_id = hashlib.sha256(f"{ref.name}|{error}".encode()).hexdigest()[:12]
-    record = Record(case_id, "", "", dtype, ERROR, error, ops=ref.name, n_nodes=1, target=ref.name, judge=FD)
+    record = Record(case_id, "", "", dtype, status, error, ops=ref.name, n_nodes=1, target=ref.name, judge=FD)
     record.replay = replay
     return record
 
 
 def _layouts(
     ref: Reference, runner: Runner, dtype: str
-) -> tuple[list[tuple[int, tuple[Reference, Shape | None]]], str]:
-    """The candidate shapes to judge at, with their sampler and the output's shape; or why there are none.
+) -> tuple[list[tuple[int, tuple[Reference, Shape | None]]], str, str]:
+    """The candidate shapes to judge at, with their sampler and the output's shape; or why there are
+    none, as a status (``error``, or ``unchecked`` when the code cannot be called) and a detail.
 
     A layer: the one candidate its code picks (``calls_fd``); a gate: each it accepts.
     Standard normal values first, positive ones if the forward accepts no normal input (a
@@ -100,16 +101,18 @@ def _layouts(
             cases = [CourseCase(sized, 0, index, False, dtype) for index in group]
             settings = {**cases[0].settings, CANDIDATES: [case.draw(case.rng()) for case in cases]}
             outcome = runner(ref, [], None, settings)
+            if outcome.unchecked:
+                return [], UNCHECKED, outcome.unchecked
             if outcome.error or outcome.problem:
                 if outcome.error.startswith(NOT_IMPLEMENTED) or "cannot be checked" in outcome.error:
-                    return [], outcome.error
+                    return [], ERROR, outcome.error
                 errors.append(outcome.error or outcome.problem)
                 continue
             index = group[int(outcome.extras["candidate"])]
             found.append((index, (sized, tuple(np.shape(outcome.out)) if ref.upstream else None)))
         if found:
-            return found, ""
-    return [], _first(errors) + " (register a reference for it with oracle.course.register_reference)"
+            return found, "", ""
+    return [], ERROR, _first(errors) + " (register a reference for it with oracle.course.register_reference)"
 
 
 def _first(errors: Sequence[str]) -> str:

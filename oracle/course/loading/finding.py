@@ -17,7 +17,7 @@ from oracle.course.loading import importing
 from oracle.course.loading.unfinished import template_reason
 from oracle.course.loading.unknown import find_unknown
 from oracle.course.reference import GATE, Reference
-from oracle.course.registry import REFERENCES, known_names
+from oracle.course.registry import COURSE_OF, REFERENCES, course_of, known_names, recognize
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Target:
     impl: tuple[Any, ...]  # gate: (class,); layer: (forward, backward); loss: (function,)
     replay: Callable[[int], str]  # seed -> a command that reproduces that seed's checks
     problem: str = ""  # the code is not checkable: a missing half, not a function
+    course: str = ""  # the course whose target it is
 
 
 def load_module(path: str | Path) -> ModuleType:
@@ -53,17 +54,26 @@ def cli_replay(path: str, name: str, dtype: str) -> Callable[[int], str]:
 
 
 def find_targets(
-    module: ModuleType, names: Sequence[str] | None = None, dtype: str = "float64", path: str = ""
+    module: ModuleType,
+    names: Sequence[str] | None = None,
+    dtype: str = "float64",
+    path: str = "",
+    course: str = "",
 ) -> list[Target]:
     """The targets that ``module`` defines (only ``names``, if given): the known ones in the table's
     order, then the pairs and gate classes without a reference (``oracle.course.loading.unknown``).
 
-    ``path`` is the file as the user named it, for the replay commands.
+    Only the targets of the module's course count (``course``, or the one ``registry.recognize``
+    reads off the module), and those a user registered. ``path`` is the file as the user named
+    it, for the replay commands.
     """
     path = path or getattr(module, "__file__", None) or module.__name__
+    followed = recognize(module, course)
     targets = []
     for ref in REFERENCES.values():
         if names is not None and ref.name not in names:
+            continue
+        if COURSE_OF.get(ref.name, followed) != followed:
             continue
         objects = tuple(getattr(module, n, None) for n in ref.student_names)
         if all(o is None for o in objects):
@@ -72,19 +82,21 @@ def find_targets(
         if applies is not None and not _problem(ref, objects) and not applies(objects):
             continue
         problem = _problem(ref, objects) or _unfinished(ref, objects)
-        targets.append(Target(ref, objects, cli_replay(path, ref.name, dtype), problem))
-    for ref, objects, problem in find_unknown(module, _known):
+        replay = cli_replay(path, ref.name, dtype)
+        targets.append(Target(ref, objects, replay, problem, course_of(ref.name, followed)))
+    for ref, objects, problem in find_unknown(module, lambda name: _known(name, followed)):
         if names is None or ref.name in names:
             # the fd judge reports what is wrong, in a row labelled judge=fd
             settings = {**ref.settings[0], PROBLEM: problem or _unfinished(ref, objects)}
             ref = dataclasses.replace(ref, settings=(settings,))
-            targets.append(Target(ref, objects, cli_replay(path, ref.name, dtype)))
+            targets.append(Target(ref, objects, cli_replay(path, ref.name, dtype), course=followed))
     return targets
 
 
-def _known(name: str) -> bool:
-    """Whether ``name`` is a known target's, or one of the names its code defines."""
-    return name in REFERENCES or any(name in ref.student_names for ref in REFERENCES.values())
+def _known(name: str, course: str) -> bool:
+    """Whether ``name`` is a target of ``course`` (or a user's), or one of the names its code defines."""
+    ours = [ref for ref in REFERENCES.values() if COURSE_OF.get(ref.name, course) == course]
+    return any(name == ref.name or name in ref.student_names for ref in ours)
 
 
 def _unfinished(ref: Reference, objects: Sequence[Any]) -> str:
@@ -96,11 +108,15 @@ def _unfinished(ref: Reference, objects: Sequence[Any]) -> str:
 
 
 def select_targets(
-    module: ModuleType, names: Sequence[str] | None, dtype: str = "float64", path: str = ""
+    module: ModuleType,
+    names: Sequence[str] | None,
+    dtype: str = "float64",
+    path: str = "",
+    course: str = "",
 ) -> list[Target]:
     """``find_targets``, but a ``UserError`` for an unknown name or when nothing is found."""
     where = path or getattr(module, "__file__", None) or module.__name__
-    found = find_targets(module, names, dtype, path)
+    found = find_targets(module, names, dtype, path, course)
     for name in names or ():
         if name not in REFERENCES and not any(t.ref.name == name for t in found):
             raise UserError(f"--target {name}: not a known name (known: {', '.join(REFERENCES)})")
