@@ -39,7 +39,7 @@ def layers() -> dict[str, Callable[[], Any]]:
     import jax
     import jax.numpy as jnp
 
-    from oracle.ops.vision import conv2d, max_pool2d  # importing oracle turns on JAX's float64
+    from oracle.ops.vision_jax import conv2d, max_pool2d  # importing oracle turns on JAX's float64
     from reference import Value, apply
 
     rng = np.random.default_rng(0)

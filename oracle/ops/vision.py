@@ -1,12 +1,9 @@
 """The vision layers (``reference.layers``): ``conv2d``, ``max_pool2d``, ``avg_pool2d``, ``batchnorm``,
 ``layernorm``, ``spatial_batchnorm``, ``groupnorm`` and ``dropout``.
 
-Each JAX function is written from the layer's documented meaning: the convolution is
-``lax.conv_general_dilated`` (a cross-correlation, NCHW, OIHW), max pooling
-``lax.reduce_window`` (which gives a tied window's gradient to its first maximum in
-row-major order, as the engine does), the normalizations their textbook formula (biased
-variance, training mode), dropout the documented mask: ``np.random.default_rng(seed)
-.random(shape) >= p``, drawn here with numpy, independently of the engine's code.
+Their JAX functions and kink masks are in ``oracle.ops.vision_jax``; this module declares
+them as ops: how random graphs draw their arguments and attributes, and their interval and
+slope rules.
 
 Random graphs draw them on a small fixed vocabulary, because eager JAX compiles each
 primitive once per shape: new images are (2, 2, 3, 3); filters come 2 at a time, in three
@@ -22,19 +19,35 @@ edge mode).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import jax
-import jax.numpy as jnp
-import numpy as np
-from jax import lax
-from numpy.lib.stride_tricks import sliding_window_view
 
-from oracle.ops.base import Bounds, Builder, Interval, Op, Reject, Shape, declare, never_generic
+from oracle.ops.base import Bounds, Builder, Op, Reject, Shape, declare, never_generic
 from oracle.ops.rules import same_interval
+from oracle.ops.vision_jax import (
+    avg_pool2d,
+    batchnorm,
+    conv2d,
+    dropout,
+    groupnorm,
+    layernorm,
+    max_pool2d,
+    spatial_batchnorm,
+    tied_maxima,
+)
+from oracle.ops.vision_rules import (
+    avg_pool_slope,
+    conv_iv,
+    conv_slope,
+    dropout_iv,
+    max_pool_slope,
+    norm_generic,
+    norm_iv,
+    norm_slope,
+)
 
 IMAGES: tuple[Shape, ...] = ((2, 2, 3, 3),)  # new image inputs (N, C, H, W)
 FILTERS = (2,)  # filters of a new weight input
@@ -43,85 +56,6 @@ POOLS = ((2, 2, 2), (2, 2, 1), (1, 2, 1))  # (pool_height, pool_width, stride), 
 DROP = (0.5, 0.1, 0.9, 0.0)  # dropout's p: near 0 and near 1 too
 SEEDS = (0, 1, 2)
 EPS = (0.1, 1.0)
-EPS_DEFAULT = 1e-5  # the engine's default (reference.layers)
-
-
-# ----------------------------------------------------------------- JAX functions
-
-
-def conv2d(x: jax.Array, w: jax.Array, b: jax.Array, stride: int = 1, pad: int = 0) -> jax.Array:
-    out = lax.conv_general_dilated(
-        x, w, (stride, stride), [(pad, pad), (pad, pad)], dimension_numbers=("NCHW", "OIHW", "NCHW")
-    )
-    return out + jnp.reshape(b, (1, -1, 1, 1))
-
-
-def max_pool2d(x: jax.Array, pool_height: int = 2, pool_width: int = 2, stride: int = 2) -> jax.Array:
-    window, strides = (1, 1, pool_height, pool_width), (1, 1, stride, stride)
-    return lax.reduce_window(x, -jnp.inf, lax.max, window, strides, "VALID")
-
-
-def avg_pool2d(x: jax.Array, pool_height: int = 2, pool_width: int = 2, stride: int = 2) -> jax.Array:
-    window, strides = (1, 1, pool_height, pool_width), (1, 1, stride, stride)
-    return lax.reduce_window(x, 0.0, lax.add, window, strides, "VALID") / (pool_height * pool_width)
-
-
-def normalize(x: jax.Array, axes: tuple[int, ...], eps: float) -> jax.Array:
-    """(x - mean) / sqrt(var + eps), the mean and the biased variance over ``axes``."""
-    mean = jnp.mean(x, axis=axes, keepdims=True)
-    var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
-    return (x - mean) / jnp.sqrt(var + eps)
-
-
-def _per_feature(a: jax.Array, x: jax.Array) -> jax.Array:
-    """gamma or beta, one value per feature (axis 1), shaped to broadcast against x."""
-    return jnp.reshape(a, (1, -1) + (1,) * (x.ndim - 2))
-
-
-def batchnorm(x: jax.Array, gamma: jax.Array, beta: jax.Array, eps: float = EPS_DEFAULT) -> jax.Array:
-    return _per_feature(gamma, x) * normalize(x, (0,), eps) + _per_feature(beta, x)
-
-
-def layernorm(x: jax.Array, gamma: jax.Array, beta: jax.Array, eps: float = EPS_DEFAULT) -> jax.Array:
-    return _per_feature(gamma, x) * normalize(x, (1,), eps) + _per_feature(beta, x)
-
-
-def spatial_batchnorm(x: jax.Array, gamma: jax.Array, beta: jax.Array, eps: float = EPS_DEFAULT) -> jax.Array:
-    return _per_feature(gamma, x) * normalize(x, (0, 2, 3), eps) + _per_feature(beta, x)
-
-
-def groupnorm(x: jax.Array, gamma: jax.Array, beta: jax.Array, G: int, eps: float = EPS_DEFAULT) -> jax.Array:
-    """gamma and beta per channel: (C,) or the course's (1, C, 1, 1)."""
-    n, c, h, w = x.shape
-    xhat = jnp.reshape(normalize(jnp.reshape(x, (n, G, c // G, h, w)), (2, 3, 4), eps), x.shape)
-    return _per_feature(gamma, x) * xhat + _per_feature(beta, x)
-
-
-def dropout_mask(shape: Shape, p: float, seed: int) -> np.ndarray:
-    """The engine's documented dropout mask: the units ``default_rng(seed).random(shape) >= p`` keep."""
-    return np.random.default_rng(seed).random(shape) >= p
-
-
-def dropout(x: jax.Array, p: float, seed: int = 0) -> jax.Array:
-    scale = dropout_mask(x.shape, p, seed) / (1 - p)  # numpy, at trace time: the shape is static
-    return x * jnp.asarray(scale, dtype=x.dtype)
-
-
-# --------------------------------------------------------------------- kink masks
-
-
-def tied_maxima(x: Any, pool_height: int = 2, pool_width: int = 2, stride: int = 2) -> tuple[np.ndarray, ...]:
-    """The maxima of every window that has more than one (an element marked in any of its windows)."""
-    x = np.asarray(x)
-    windows = sliding_window_view(x, (pool_height, pool_width), axis=(2, 3))[:, :, ::stride, ::stride]
-    winners = windows == windows.max(axis=(4, 5), keepdims=True)
-    tied = winners & (winners.sum(axis=(4, 5), keepdims=True) > 1)
-    mask = np.zeros(x.shape, dtype=bool)
-    out_h, out_w = windows.shape[2:4]
-    for i in range(pool_height):
-        for j in range(pool_width):
-            mask[:, :, i : i + stride * out_h : stride, j : j + stride * out_w : stride] |= tied[..., i, j]
-    return (mask,)
 
 
 # ------------------------------------------------------------------ drawing args
@@ -220,89 +154,6 @@ def dropout_attrs(b: Builder, args: Sequence[Bounds]) -> dict[str, Any]:
     return {"p": b.c.choice(DROP), "seed": b.c.choice(SEEDS)}
 
 
-# ------------------------------------------------------------ intervals and slopes
-
-
-def _conv_iv(args: Sequence[Bounds], attrs: Mapping[str, Any]) -> Interval:
-    x, w, b = args
-    reach = math.prod(w.shape[1:]) * x.mag() * w.mag() + b.mag()  # C * k * k products and the bias
-    return -reach, reach
-
-
-def _conv_slope(args: Sequence[Bounds], attrs: Mapping[str, Any], shape: Shape) -> tuple[float, ...]:
-    """An element of x meets every filter at most k * k times; w and b meet every output position."""
-    x, w, _ = args
-    positions = shape[0] * shape[2] * shape[3]
-    return math.prod(w.shape) / w.shape[1] * w.mag(), positions * x.mag(), float(positions)
-
-
-def _windows_per_element(attrs: Mapping[str, Any]) -> float:
-    stride = attrs["stride"]
-    return math.ceil(attrs["pool_height"] / stride) * math.ceil(attrs["pool_width"] / stride)
-
-
-def _max_pool_slope(args: Sequence[Bounds], attrs: Mapping[str, Any], shape: Shape) -> tuple[float, ...]:
-    return (_windows_per_element(attrs),)
-
-
-def _avg_pool_slope(args: Sequence[Bounds], attrs: Mapping[str, Any], shape: Shape) -> tuple[float, ...]:
-    return (_windows_per_element(attrs) / (attrs["pool_height"] * attrs["pool_width"]),)
-
-
-def _group_size(x: Shape, name: str, attrs: Mapping[str, Any]) -> int:
-    """How many elements each mean and variance is taken over."""
-    if name == "batchnorm":
-        return x[0]
-    if name == "layernorm":
-        return x[1]
-    if name == "spatial_batchnorm":
-        return x[0] * x[2] * x[3]
-    return x[1] // attrs["G"] * x[2] * x[3]
-
-
-def _norm_iv(name: str) -> Any:
-    """|xhat| <= sqrt(m - 1) for m elements per statistic: gamma times that, plus beta."""
-
-    def interval(args: Sequence[Bounds], attrs: Mapping[str, Any]) -> Interval:
-        x, gamma, beta = args
-        reach = gamma.mag() * math.sqrt(_group_size(x.shape, name, attrs) - 1) + beta.mag()
-        return -reach, reach
-
-    return interval
-
-
-def _norm_slope(name: str) -> Any:
-    """dx = (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) / sqrt(var + eps), |dxhat| <= |gamma|,
-    |xhat| <= sqrt(m - 1), mean |xhat| <= 1: at most |gamma| (m + 1) / sqrt(eps). dgamma sums g xhat,
-    dbeta g, over the elements of one feature."""
-
-    def slope(args: Sequence[Bounds], attrs: Mapping[str, Any], shape: Shape) -> tuple[float, ...]:
-        x, gamma, _ = args
-        m = _group_size(x.shape, name, attrs)
-        per_feature = math.prod(x.shape) / x.shape[1]
-        dx = gamma.mag() * (m + 1) / math.sqrt(attrs.get("eps", EPS_DEFAULT))
-        return dx, per_feature * math.sqrt(max(m - 1, 1)), per_feature
-
-    return slope
-
-
-def _norm_generic(name: str) -> Any:
-    """Generic with at least 3 elements per statistic: with 2, xhat is +-1 up to eps (ties in float32)."""
-
-    def generic(args: Sequence[Bounds], shape: Shape) -> bool:
-        smallest = {"batchnorm": shape[0], "layernorm": shape[-1]}.get(name)
-        if smallest is None:  # group norm: at least one channel per group
-            smallest = (shape[0] if name == "spatial_batchnorm" else 1) * shape[2] * shape[3]
-        return smallest >= 3
-
-    return generic
-
-
-def _dropout_iv(args: Sequence[Bounds], attrs: Mapping[str, Any]) -> Interval:
-    scale = 1 / (1 - attrs["p"])
-    return min(0.0, args[0].lo * scale), max(0.0, args[0].hi * scale)
-
-
 # ------------------------------------------------------------------ declarations
 
 
@@ -323,9 +174,9 @@ declare(
         "conv2d",
         compiled(conv2d, "stride", "pad"),
         ConvArgs(),
-        _conv_iv,
+        conv_iv,
         attrs=conv_attrs,
-        slope=_conv_slope,
+        slope=conv_slope,
         scalar=False,
         layer=True,
     )
@@ -337,7 +188,7 @@ declare(
         ImageArgs(min_size=2),
         same_interval,
         attrs=pool_attrs,
-        slope=_max_pool_slope,
+        slope=max_pool_slope,
         generic=never_generic,  # overlapping windows share maxima: repeated elements
         kinks=tied_maxima,
         kinks_at="a tie among a window's maxima",
@@ -352,7 +203,7 @@ declare(
         ImageArgs(min_size=2),
         same_interval,
         attrs=pool_attrs,
-        slope=_avg_pool_slope,
+        slope=avg_pool_slope,
         scalar=False,
         layer=True,
     )
@@ -368,10 +219,10 @@ for _name, _fn, _args in (
             _name,
             compiled(_fn, "G") if _name == "groupnorm" else compiled(_fn),
             _args,
-            _norm_iv(_name),
+            norm_iv(_name),
             attrs=group_attrs if _name == "groupnorm" else norm_attrs,
-            slope=_norm_slope(_name),
-            generic=_norm_generic(_name),
+            slope=norm_slope(_name),
+            generic=norm_generic(_name),
             scalar=False,
             layer=True,
         )
@@ -381,7 +232,7 @@ declare(
         "dropout",
         dropout,  # eager: a jitted dropout would compile for every p and seed, an eager one per shape only
         AnyArg(),
-        _dropout_iv,
+        dropout_iv,
         attrs=dropout_attrs,
         slope=lambda args, attrs, shape: (1 / (1 - attrs["p"]),),
         generic=never_generic,  # exact zeros where units are dropped

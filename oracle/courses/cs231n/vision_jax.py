@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from oracle.ops import vision as ops_vision
+from oracle.ops import vision_jax as ops_vision
 
 TEST_OUTPUT = "the test-mode output"  # extras: the forward's output with mode 'test'
 KEPT = "the fraction of units kept"  # extras: dropout's kept fraction, judged for plausibility
