@@ -39,7 +39,7 @@ def steps() -> tuple[dict[str, Callable[[], Any]], str]:
     import jax
     import jax.numpy as jnp
 
-    from oracle import mlp as jax_mlp
+    from oracle import mlp_lockstep as jax_mlp
     from reference import mlp
 
     x, y, w1, w2 = mlp.init(0)

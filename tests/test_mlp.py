@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oracle import cli, mlp
+from oracle import cli, mlp_lockstep
 from oracle.core import errors
 from oracle.core.compare import compare
 from reference import mlp as ref
@@ -32,20 +32,22 @@ def test_the_three_gradients_agree_at_every_step(
     sizes: tuple[int, int, int, int], seed: int, lr: float
 ) -> None:
     n, d_in, hidden, d_out = sizes
-    lockstep = mlp.Lockstep(mlp.Config(steps=4, seed=seed, n=n, d_in=d_in, hidden=hidden, d_out=d_out, lr=lr))
+    lockstep = mlp_lockstep.Lockstep(
+        mlp_lockstep.Config(steps=4, seed=seed, n=n, d_in=d_in, hidden=hidden, d_out=d_out, lr=lr)
+    )
     for step in range(4):
         results = lockstep.step()
         jax_loss, jax_grads = results["jax"]
-        allowed = mlp.TOLERANCE * mlp.cancellation(jax_loss, lockstep.y_norm)
-        for name in mlp.CHECKED:
+        allowed = mlp_lockstep.TOLERANCE * mlp_lockstep.cancellation(jax_loss, lockstep.y_norm)
+        for name in mlp_lockstep.CHECKED:
             loss, grads = results[name]
-            assert mlp.deviation(loss, jax_loss) <= allowed, (name, step, loss, jax_loss)
+            assert mlp_lockstep.deviation(loss, jax_loss) <= allowed, (name, step, loss, jax_loss)
             for w, grad, jax_grad, weight in zip(
                 ("w1", "w2"), grads, jax_grads, lockstep.weights[name], strict=True
             ):
                 jax_grad = np.asarray(jax_grad)
                 assert grad.shape == jax_grad.shape == weight.shape
-                assert mlp.deviation(grad, jax_grad) <= allowed, (name, w, step)
+                assert mlp_lockstep.deviation(grad, jax_grad) <= allowed, (name, w, step)
                 if step == 0:  # the same weights everywhere: the project's float64 comparison holds too
                     assert compare(grad, jax_grad, "float64").ok, (name, w)
 
@@ -76,10 +78,10 @@ def test_init_is_the_lectures_draw() -> None:
 
 def test_lockstep_trains_like_the_lectures_loop() -> None:
     """``reference.mlp.train`` (the lecture's loop, in-place updates) and the lockstep give the same bits."""
-    config = mlp.Config(steps=5, seed=1, n=4, d_in=6, hidden=5, d_out=2, lr=1e-3)
+    config = mlp_lockstep.Config(steps=5, seed=1, n=4, d_in=6, hidden=5, d_out=2, lr=1e-3)
     for name, step in (("numpy", ref.numpy_step), ("engine", ref.engine_step)):
         losses, w1, w2 = ref.train(step, config.steps, config.seed, *config.sizes, lr=config.lr)
-        lockstep = mlp.Lockstep(config)
+        lockstep = mlp_lockstep.Lockstep(config)
         lockstep_losses = [lockstep.step()[name][0] for _ in range(config.steps)]
         assert losses == lockstep_losses
         assert np.array_equal(w1, lockstep.weights[name][0]) and np.array_equal(w2, lockstep.weights[name][1])
@@ -96,12 +98,15 @@ def test_reference_mlp_never_imports_jax() -> None:
 def test_the_lectures_full_run_agrees_within_the_tolerance() -> None:
     """2000 steps at the lecture's sizes: loss curves and final weights agree (measured: see TOLERANCE)."""
     start = time.perf_counter()
-    lockstep = mlp.Lockstep(mlp.Config())
+    lockstep = mlp_lockstep.Lockstep(mlp_lockstep.Config())
     frame = pd.DataFrame([lockstep.row(step, lockstep.step()) for step in range(ref.STEPS)])
     weights = lockstep.weight_deviations()
-    assert mlp.problems(frame, weights) == []
+    assert mlp_lockstep.problems(frame, weights) == []
     numpy_w, engine_w = lockstep.weights["numpy"], lockstep.weights["engine"]
-    assert max(mlp.deviation(a, b) for a, b in zip(numpy_w, engine_w, strict=True)) <= mlp.TOLERANCE
+    assert (
+        max(mlp_lockstep.deviation(a, b) for a, b in zip(numpy_w, engine_w, strict=True))
+        <= mlp_lockstep.TOLERANCE
+    )
     # the lecture's curve: from ~3e4 down to a few units
     assert frame["loss_jax"].iloc[0] > 1e4 and frame["loss_jax"].iloc[-1] < 10
     worst = {c: frame[c].max() for c in frame.columns if c.startswith(("loss_dev", "grad_dev", "cancel"))}
@@ -110,14 +115,14 @@ def test_the_lectures_full_run_agrees_within_the_tolerance() -> None:
 
 def test_the_command_writes_the_csv_and_the_plot(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "new" / "mlp.csv"
-    steps = 2 * mlp.FLUSH_EVERY  # two full chunks, and none left over at the end
+    steps = 2 * mlp_lockstep.FLUSH_EVERY  # two full chunks, and none left over at the end
     assert cli.main(["mlp", "--steps", str(steps), *SMALL, "--out", str(out)]) == errors.EXIT_CLEAN
     frame = pd.read_csv(out)
-    assert list(frame.columns) == mlp.COLUMNS
+    assert list(frame.columns) == mlp_lockstep.COLUMNS
     assert frame["step"].tolist() == list(range(steps))
-    assert all(frame[column].dtype == np.float64 for column in mlp.COLUMNS[1:])
+    assert all(frame[column].dtype == np.float64 for column in mlp_lockstep.COLUMNS[1:])
     assert frame["loss_jax"].iloc[-1] < frame["loss_jax"].iloc[0]
-    assert (frame[["grad_dev_numpy", "grad_dev_engine"]] <= mlp.TOLERANCE).all().all()
+    assert (frame[["grad_dev_numpy", "grad_dev_engine"]] <= mlp_lockstep.TOLERANCE).all().all()
     assert (tmp_path / "new" / "mlp_loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     stdout = capsys.readouterr().out
     assert "agree within" in stdout and str(out) in stdout
@@ -178,7 +183,9 @@ def without_factor_two(w1: Any, w2: Any, x: Any, y: Any) -> tuple[float, ref.Gra
 def test_a_lost_factor_two_is_caught(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(mlp.IMPLEMENTATIONS, "numpy", mlp.Implementation(without_factor_two))
+    monkeypatch.setitem(
+        mlp_lockstep.IMPLEMENTATIONS, "numpy", mlp_lockstep.Implementation(without_factor_two)
+    )
     out = tmp_path / "mlp.csv"
     assert cli.main(["mlp", "--steps", "5", *SMALL, "--out", str(out)]) == errors.EXIT_DIVERGENCE
     verdict = capsys.readouterr().out.split("verdict: ")[1]
@@ -212,12 +219,12 @@ def test_ctrl_c_keeps_the_completed_steps(
         calls += 1
         if calls == 8:
             raise KeyboardInterrupt
-        return mlp.jax_step(*args)
+        return mlp_lockstep.jax_step(*args)
 
     monkeypatch.setitem(
-        mlp.IMPLEMENTATIONS,
+        mlp_lockstep.IMPLEMENTATIONS,
         "jax",
-        dataclasses.replace(mlp.IMPLEMENTATIONS["jax"], step=interrupted_at_step_7),
+        dataclasses.replace(mlp_lockstep.IMPLEMENTATIONS["jax"], step=interrupted_at_step_7),
     )
     out = tmp_path / "mlp.csv"
     assert cli.main(["mlp", "--steps", "50", *SMALL, "--out", str(out)]) == 130
@@ -238,7 +245,7 @@ def test_nan_gradients_from_one_side_are_caught(
         loss, (grad_w1, grad_w2) = ref.engine_step(w1, w2, x, y)
         return loss, (grad_w1 * np.nan, grad_w2)
 
-    monkeypatch.setitem(mlp.IMPLEMENTATIONS, "engine", mlp.Implementation(nan_step))
+    monkeypatch.setitem(mlp_lockstep.IMPLEMENTATIONS, "engine", mlp_lockstep.Implementation(nan_step))
     argv = ["mlp", "--steps", "3", *SMALL, "--out", str(tmp_path / "mlp.csv")]
     assert cli.main(argv) == errors.EXIT_DIVERGENCE
     verdict = capsys.readouterr().out.split("verdict: ")[1]
