@@ -5,7 +5,10 @@ top of ``layer_utils.py``, ``from ..layers import *`` in ``classifiers/fc_net.py
 
 - a file inside a package (its folder has an ``__init__.py``) is imported under its
   dotted name (``cs231n.classifiers.fc_net``), with the folder above the package on the
-  import path: relative imports work;
+  import path: relative imports work. A folder without ``__init__.py`` is a namespace
+  package, as Python 3 imports it in the course's notebooks: a file whose relative imports
+  climb ``k`` levels (``from ..layers import *``) is imported under a dotted name of at least
+  ``k + 1`` parts, whatever ``__init__.py`` files its folders have;
 - when an import fails for a module that a folder above the file holds (a ``cs231n``
   folder, an ``im2col.py``), the nearest such folder goes on the import path and the
   file is imported again;
@@ -19,6 +22,7 @@ package), except the checked module itself under its fresh name.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import itertools
@@ -52,14 +56,27 @@ def install_name(module: str) -> str:
 
 
 def package_of(file: Path) -> tuple[str, Path] | None:
-    """(dotted name, the folder above the package) for a file inside a package, else None."""
-    parts, folder = [file.stem], file.parent
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
+    """(dotted name, the folder above the package) for a file inside a package, else None.
+
+    Folders with an ``__init__.py`` are packages; so are as many more as the file's relative
+    imports need (namespace packages).
+    """
+    parts, folder, levels = [file.stem], file.parent, relative_levels(file)
+    while ((folder / "__init__.py").is_file() or len(parts) <= levels) and folder.parent != folder:
         parts.insert(0, folder.name)
         folder = folder.parent
     if len(parts) == 1 or not all(p.isidentifier() for p in parts):
         return None
     return ".".join(parts), folder
+
+
+def relative_levels(file: Path) -> int:
+    """How many packages up the file's relative imports climb (``from ..layers import *``: 2)."""
+    try:
+        tree = ast.parse(file.read_bytes())
+    except (SyntaxError, ValueError, OSError):  # the import itself will say what is wrong
+        return 0
+    return max((node.level for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)), default=0)
 
 
 def holder(start: Path, module: str) -> Path | None:
@@ -148,11 +165,15 @@ def _exec(file: Path, name: str) -> ModuleType:
 
 
 def _forget(before: set[str], roots: list[Path], keep: str) -> None:
-    """Forget the modules imported since ``before`` from the student's folders (all but ``keep``)."""
-    for name in [n for n in sys.modules if n not in before and n != keep]:
-        module = sys.modules.get(name)
-        if module is None or _under(module, roots):
-            sys.modules.pop(name, None)
+    """Forget the modules imported since ``before`` from the student's folders (all but ``keep``).
+
+    Every module is looked at before any is forgotten: a namespace package finds its folders
+    through its parent, which must still be there.
+    """
+    new = [n for n in sys.modules if n not in before and n != keep]
+    doomed = [n for n in new if sys.modules.get(n) is None or _under(sys.modules[n], roots)]
+    for name in doomed:
+        sys.modules.pop(name, None)
 
 
 def _missing(path: Path, exc: ModuleNotFoundError, module: str, found: Path | None = None) -> str:

@@ -1,0 +1,80 @@
+"""Folders without ``__init__.py`` import as Python 3 imports them in the notebooks: namespace packages.
+
+Samples: ``course_samples/assignment2_2024/`` is the assignment 2 layout since 2023, whose
+``cs231n/classifiers/`` has no ``__init__.py`` (``fc_net.py`` imports ``..layers``); a homework
+folder with a ``mytorch/`` package of no ``__init__.py`` files at all is written per test.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from oracle.cli import main
+
+SAMPLES = Path(__file__).parent / "course_samples"
+A2_2024 = SAMPLES / "assignment2_2024" / "cs231n"
+
+ACTIVATION = """
+import numpy as np
+
+
+class ReLU:
+    def forward(self, Z):
+        self.A = np.maximum(Z, 0)
+        return self.A
+
+    def backward(self, dLdA):
+        return dLdA * (self.A > 0)
+"""
+MLP = """
+from mytorch.nn.activation import ReLU
+
+
+def relu_forward(x):
+    return ReLU().forward(x), x
+
+
+def relu_backward(dout, cache):
+    layer = ReLU()
+    layer.forward(cache)
+    return layer.backward(dout)
+"""
+
+
+def check(out: Path, path: Path, *options: str) -> tuple[int, pd.DataFrame]:
+    code = main(["check", str(path), "--out", str(out), *options])
+    frame = pd.read_csv(out, dtype={"input": str, "detail": str, "warning": str})
+    return code, frame.fillna({"detail": "", "warning": ""})
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["isolated", "in-process"])
+def test_a_classifier_folder_without_init_imports_its_parent_package(tmp_path: Path, isolate: bool) -> None:
+    assert not (A2_2024 / "classifiers" / "__init__.py").exists()
+    options = ["--target", "TwoLayerNet"] + ([] if isolate else ["--no-isolate"])
+    code, frame = check(tmp_path / "n.csv", A2_2024 / "classifiers" / "fc_net.py", *options)
+    assert code == 0 and set(frame.status) == {"match"} and set(frame.target) == {"TwoLayerNet"}
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["isolated", "in-process"])
+def test_a_package_of_no_init_files_at_all_is_a_namespace_package(tmp_path: Path, isolate: bool) -> None:
+    (tmp_path / "hw1" / "mytorch" / "nn").mkdir(parents=True)
+    (tmp_path / "hw1" / "mytorch" / "nn" / "activation.py").write_text(ACTIVATION)
+    (tmp_path / "hw1" / "mlp.py").write_text(MLP)
+    before = set(sys.modules)
+    code, frame = check(
+        tmp_path / "m.csv", tmp_path / "hw1" / "mlp.py", *([] if isolate else ["--no-isolate"])
+    )
+    assert code == 0 and set(frame.target) == {"relu"} and set(frame.status) >= {"match"}
+    assert not [m for m in set(sys.modules) - before if m.split(".")[0] == "mytorch"]
+    # the same folder name in another homework is another package: nothing of the first stays behind
+    (tmp_path / "hw2" / "mytorch" / "nn").mkdir(parents=True)
+    (tmp_path / "hw2" / "mytorch" / "nn" / "activation.py").write_text(ACTIVATION.replace("> 0", ">= 0"))
+    (tmp_path / "hw2" / "mlp.py").write_text(MLP)
+    code, frame = check(
+        tmp_path / "m2.csv", tmp_path / "hw2" / "mlp.py", *([] if isolate else ["--no-isolate"])
+    )
+    assert code in (0, 1) and set(frame.target) == {"relu"}
