@@ -1,12 +1,13 @@
 """Folders without ``__init__.py`` import as Python 3 imports them in the notebooks: namespace packages.
 
-Samples: ``course_samples/assignment2_2024/`` is the assignment 2 layout since 2023, whose
-``cs231n/classifiers/`` has no ``__init__.py`` (``fc_net.py`` imports ``..layers``); a homework
-folder with a ``mytorch/`` package of no ``__init__.py`` files at all is written per test.
+Samples: ``course_samples/assignment2/`` copied without ``cs231n/classifiers/__init__.py`` is
+the assignment 2 layout since 2023 (``fc_net.py`` imports ``..layers``); a homework folder with
+a ``mytorch/`` package of no ``__init__.py`` files at all is written per test.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -16,7 +17,6 @@ import pytest
 from oracle.cli import main
 
 SAMPLES = Path(__file__).parent / "course_samples"
-A2_2024 = SAMPLES / "assignment2_2024" / "cs231n"
 
 ACTIVATION = """
 import numpy as np
@@ -53,9 +53,11 @@ def check(out: Path, path: Path, *options: str) -> tuple[int, pd.DataFrame]:
 
 @pytest.mark.parametrize("isolate", [True, False], ids=["isolated", "in-process"])
 def test_a_classifier_folder_without_init_imports_its_parent_package(tmp_path: Path, isolate: bool) -> None:
-    assert not (A2_2024 / "classifiers" / "__init__.py").exists()
+    a2 = tmp_path / "assignment2"
+    shutil.copytree(SAMPLES / "assignment2", a2)
+    (a2 / "cs231n" / "classifiers" / "__init__.py").unlink()  # the layout since 2023
     options = ["--target", "TwoLayerNet"] + ([] if isolate else ["--no-isolate"])
-    code, frame = check(tmp_path / "n.csv", A2_2024 / "classifiers" / "fc_net.py", *options)
+    code, frame = check(tmp_path / "n.csv", a2 / "cs231n" / "classifiers" / "fc_net.py", *options)
     assert code == 0 and set(frame.status) == {"match"} and set(frame.target) == {"TwoLayerNet"}
 
 
