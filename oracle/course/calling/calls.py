@@ -50,12 +50,23 @@ _LIBRARIES = tuple(
 )
 
 
+# Python 3's / always gives a float: a size computed with Python 2's / (``H_out = (H - HH) / stride + 1``)
+# then fails where an integer is needed (``np.zeros``, ``range``, ``reshape``) with this message.
+FLOAT_SIZE = "'float' object cannot be interpreted as an integer"
+FLOAT_SIZE_HINT = (
+    "a size computed with /, which gives a float in Python 3 (Python 2's / of integers gave an "
+    "integer): // is meant"
+)
+
+
 def describe_exception(exc: BaseException) -> str:
     """``Type: message (file.py:line)``: the last frame outside oracle and the libraries, if there is one."""
     message = f"{type(exc).__name__}: {exc}".splitlines()[0]
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if not f.filename.startswith(_LIBRARIES) and "<" not in f.filename]
-    return message + (f" ({os.path.basename(own[-1].filename)}:{own[-1].lineno})" if own else "")
+    where = f" ({os.path.basename(own[-1].filename)}:{own[-1].lineno})" if own else ""
+    hint = f": {FLOAT_SIZE_HINT}" if isinstance(exc, TypeError) and FLOAT_SIZE in str(exc) else ""
+    return message + where + hint
 
 
 class Raised(Exception):

@@ -1,0 +1,49 @@
+"""Patterns of correct CS231n code seen in public solutions, each once flagged, and the bugs beside them.
+
+Each test checks one of the course's samples written in a pattern that real solutions use
+(``tests/course_samples/``): the pattern is not flagged, and a bug next to it still is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oracle.cli import main
+from oracle.core.record import ERROR
+from oracle.course.calling.calls import describe_exception
+
+SAMPLES = Path(__file__).parent / "course_samples"
+
+
+def run_check(out: Path, sample: Path | str, *options: str) -> tuple[int, pd.DataFrame]:
+    path = sample if isinstance(sample, Path) else SAMPLES / f"{sample}.py"
+    code = main(["check", str(path), "--out", str(out), "--seeds", "1", *options])
+    frame = pd.read_csv(out, dtype={"input": str}).fillna({"detail": "", "input": "", "warning": ""})
+    return code, frame
+
+
+def test_a_size_computed_with_python2_division_says_that_floor_division_is_meant(tmp_path: Path) -> None:
+    code, frame = run_check(tmp_path / "c.csv", "py2_sizes")
+    assert code == 1 and set(frame.target) == {"conv_naive", "max_pool_naive"}
+    assert set(frame.status) == {ERROR}
+    assert frame.detail.str.contains("'float' object cannot be interpreted as an integer").all()
+    assert frame.detail.str.contains(r"a size computed with /, .*: // is meant").all()
+    assert frame.detail.str.contains(r"py2_sizes\.py:(?:12|44)\)").all()  # the line of the /
+
+
+def test_the_division_hint_is_only_for_a_float_where_an_integer_is_needed() -> None:
+    def describe(fn: Any) -> str:
+        try:
+            fn()
+        except Exception as exc:
+            return describe_exception(exc)
+        raise AssertionError("did not raise")
+
+    assert describe(lambda: np.zeros((2, 6 / 4))).endswith(": // is meant")
+    assert describe(lambda: range(7 / 2)).endswith(": // is meant")
+    assert "//" not in describe(lambda: np.zeros((2, "3")))
+    assert "//" not in describe(lambda: len(5))  # a TypeError of another kind
