@@ -47,3 +47,23 @@ def test_the_division_hint_is_only_for_a_float_where_an_integer_is_needed() -> N
     assert describe(lambda: range(7 / 2)).endswith(": // is meant")
     assert "//" not in describe(lambda: np.zeros((2, "3")))
     assert "//" not in describe(lambda: len(5))  # a TypeError of another kind
+
+
+def test_a_loss_returned_as_an_array_of_one_element_is_judged_not_a_crash(tmp_path: Path) -> None:
+    # The loss summed over a (N, 1) column keeps a shape (1,): numpy 2 refuses float() of it.
+    sample = tmp_path / "softmax.py"
+    sample.write_text(
+        "import numpy as np\n\n\n"
+        "def softmax_loss_vectorized(W, X, y, reg):\n"
+        "    scores = X.dot(W)\n"
+        "    scores -= scores.max(axis=1, keepdims=True)\n"
+        "    p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)\n"
+        "    picked = p[np.arange(X.shape[0]), y].reshape(-1, 1)\n"
+        "    loss = -np.sum(np.log(picked), axis=0) / X.shape[0] + reg * np.sum(W * W)\n"
+        "    p[np.arange(X.shape[0]), y] -= 1\n"
+        "    dW = X.T.dot(p) / X.shape[0] + 2 * reg * W\n"
+        "    return loss, dW\n"
+    )
+    code, frame = run_check(tmp_path / "c.csv", sample)
+    assert code in (0, 1) and set(frame.target) == {"softmax_loss_vectorized"}
+    assert ERROR not in set(frame.status)
