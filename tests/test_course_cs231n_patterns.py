@@ -6,6 +6,7 @@ Each test checks one of the course's samples written in a pattern that real solu
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from oracle.cli import main
-from oracle.core.record import ERROR
+from oracle.core.record import ERROR, KINK, MATCH
 from oracle.course.calling.calls import describe_exception
+from oracle.course.loading.importing import python2_builtins
 
 SAMPLES = Path(__file__).parent / "course_samples"
 
@@ -22,7 +24,8 @@ SAMPLES = Path(__file__).parent / "course_samples"
 def run_check(out: Path, sample: Path | str, *options: str) -> tuple[int, pd.DataFrame]:
     path = sample if isinstance(sample, Path) else SAMPLES / f"{sample}.py"
     code = main(["check", str(path), "--out", str(out), "--seeds", "1", *options])
-    frame = pd.read_csv(out, dtype={"input": str}).fillna({"detail": "", "input": "", "warning": ""})
+    frame = pd.read_csv(out, dtype={"input": str, "warning": str})
+    frame = frame.fillna({"detail": "", "input": "", "warning": ""})
     return code, frame
 
 
@@ -67,3 +70,21 @@ def test_a_loss_returned_as_an_array_of_one_element_is_judged_not_a_crash(tmp_pa
     code, frame = run_check(tmp_path / "c.csv", sample)
     assert code in (0, 1) and set(frame.target) == {"softmax_loss_vectorized"}
     assert ERROR not in set(frame.status)
+
+
+def test_a_2019_starter_file_importing_past_builtins_is_checked_with_no_setup(tmp_path: Path) -> None:
+    # Without the future package installed (as here), the stand-in is what imports.
+    svm = SAMPLES / "assignment1_2019" / "cs231n" / "classifiers" / "linear_svm.py"
+    code, frame = run_check(tmp_path / "c.csv", svm)
+    assert code in (0, 1) and set(frame.target) == {"svm_loss_naive", "svm_loss_vectorized"}
+    assert set(frame.status) <= {MATCH, KINK}
+    assert "past" not in sys.modules and "past.builtins" not in sys.modules  # nothing stays behind
+
+
+def test_the_python2_builtins_stand_in_keeps_python2s_meanings() -> None:
+    with python2_builtins():
+        from past.builtins import filter, map, range, xrange  # type: ignore[import-not-found]
+
+        assert list(xrange(3)) == [0, 1, 2] and range(3) == [0, 1, 2]
+        assert map(abs, [-1, 2]) == [1, 2] and filter(None, [0, 3]) == [3]
+    assert "past" not in sys.modules
