@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from oracle.cli import main
 from oracle.core.record import ERROR, KINK, MATCH
@@ -88,3 +89,15 @@ def test_the_python2_builtins_stand_in_keeps_python2s_meanings() -> None:
         assert list(xrange(3)) == [0, 1, 2] and range(3) == [0, 1, 2]
         assert map(abs, [-1, 2]) == [1, 2] and filter(None, [0, 3]) == [3]
     assert "past" not in sys.modules
+
+
+def test_a_file_importing_its_course_package_with_no_package_beside_it_names_the_layout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alone = tmp_path / "layer_utils.py"
+    alone.write_text("from cs231n.layers import *\nfrom cs231n.fast_layers import *\n")
+    code = main(["check", str(alone), "--out", str(tmp_path / "c.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "pip install" not in err
+    assert "cs231n is the course's own package" in err and "assignment2/cs231n/layer_utils.py" in err

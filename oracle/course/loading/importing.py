@@ -12,7 +12,9 @@ top of ``layer_utils.py``, ``from ..layers import *`` in ``classifiers/fc_net.py
 - ``past.builtins`` (Python 2's builtins, from the ``future`` package that 2019-2020 starter
   files import ``xrange`` from) is stood in for when ``past`` is not installed: see ``PY2_BUILTINS``;
 - a module found nowhere is a third-party one: one line names it and the package to
-  install (``cv2`` comes from ``pip install opencv-python``).
+  install (``cv2`` comes from ``pip install opencv-python``); but a course's own package
+  (``cs231n``, a ``Course``'s ``modules``) is never to be installed: the line names the
+  folder layout the file expects instead.
 
 Nothing stays behind: the import path is restored, and the modules imported from the
 student's folders are forgotten (a second assignment's ``cs231n`` is a different
@@ -35,6 +37,7 @@ from typing import Any
 
 from oracle.core.errors import UserError
 from oracle.course.calling.calls import describe_exception
+from oracle.course.registry import COURSES
 
 # Import names whose package on PyPI has another name.
 PACKAGES = {
@@ -213,6 +216,16 @@ def _missing(path: Path, exc: ModuleNotFoundError, module: str, found: Path | No
         *package, name = module.split(".")
         folder = found.joinpath(*package)
         return f"{where}: {folder} has no {name}.py (a file the submission lacks, not a package to install)"
+    top = _top(module)
+    course = next((c for c in COURSES.values() if top in c.modules), None)
+    if course is not None:  # e.g. cs231n: the one on PyPI is another project
+        wanted = "/".join(module.split(".")) + ("/" if "." not in module else ".py")
+        return (
+            f"{where}: {top} is the course's own package ({course.title}), not one to install, and "
+            f"no folder above {path.name} holds it: check the file where its assignment keeps it, "
+            f"beside the {wanted} it imports (e.g. assignment2/{top}/{path.name}, or the whole "
+            "assignment2 folder)"
+        )
     return (
         f"{where}: not installed, and no folder above {path.name} holds it; "
         f"install it with: pip install {install_name(module)}"
