@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from oracle.cli import main
-from oracle.core.record import ERROR, KINK, MATCH
+from oracle.core.record import ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH
 from oracle.course.calling.calls import describe_exception
 from oracle.course.loading.importing import python2_builtins
 
@@ -101,3 +101,86 @@ def test_a_file_importing_its_course_package_with_no_package_beside_it_names_the
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert "pip install" not in err
     assert "cs231n is the course's own package" in err and "assignment2/cs231n/layer_utils.py" in err
+
+
+def variant(tmp_path: Path, sample: str, old: str, new: str) -> Path:
+    """The sample with one line changed: the bug next to its pattern."""
+    text = (SAMPLES / f"{sample}.py").read_text()
+    assert text.count(old) == 1
+    path = tmp_path / f"{sample}_variant.py"
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def statuses(frame: pd.DataFrame, target: str) -> set[str]:
+    return set(frame[frame.target == target].status)
+
+
+# ------------------------------------------------------------------ batch norm
+
+
+def test_running_averages_kept_as_1_by_d_match_with_a_warning_naming_the_shape(tmp_path: Path) -> None:
+    code, frame = run_check(tmp_path / "c.csv", "bn_keepdims")
+    assert code == 0 and set(frame.status) == {MATCH}
+    assert set(frame.target) == {"batchnorm", "batchnorm_alt", "spatial_batchnorm"}
+    warned = dict(zip(frame.target + frame["shape"], frame.warning, strict=False))
+    assert "in shape [1, 5], not the docstring's [5]" in warned["batchnorm[5]"]
+    assert "in shape [1, 3, 1, 1], not the docstring's [3]" in warned["spatial_batchnorm[3]"]
+
+
+def test_running_averages_of_wrong_values_or_shape_and_a_1_by_d_gradient_still_fail(tmp_path: Path) -> None:
+    swapped = variant(
+        tmp_path,
+        "bn_keepdims",
+        "        running_mean = momentum * running_mean + (1 - momentum) * sample_mean\n",
+        "        running_mean = (1 - momentum) * running_mean + momentum * sample_mean\n",
+    )
+    _, frame = run_check(tmp_path / "a.csv", swapped, "--target", "batchnorm")
+    assert statuses(frame, "batchnorm") == {FORWARD_MISMATCH}
+    assert frame.detail.str.contains(
+        "likely cause: the momentum weighs the batch statistic in running_mean"
+    ).all()
+    # (C,) averages plus (1, C, 1, 1) statistics broadcast to (1, C, 1, C): no layout of the course's
+    grown = variant(
+        tmp_path,
+        "bn_keepdims",
+        '    running_mean = bn_param.get("running_mean", np.zeros((1, C, 1, 1), dtype=x.dtype))\n',
+        '    running_mean = bn_param.get("running_mean", np.zeros(C, dtype=x.dtype))\n',
+    )
+    _, frame = run_check(tmp_path / "b.csv", grown, "--target", "spatial_batchnorm")
+    assert statuses(frame, "spatial_batchnorm") == {ERROR}  # test mode cannot broadcast what it keeps
+    assert frame.detail.str.contains("mode 'test'.* could not be broadcast").all()
+    # a (1, D) gradient for a (D,) parameter: the course's sgd (w -= lr * dw) raises for it
+    kept = variant(
+        tmp_path,
+        "bn_keepdims",
+        "    dgamma = np.sum(dout * x_norm, axis=0)\n",
+        "    dgamma = np.sum(dout * x_norm, axis=0, keepdims=True)\n",
+    )
+    _, frame = run_check(tmp_path / "c.csv", kept, "--target", "batchnorm")
+    rows = frame[frame.input == "gamma"]
+    assert set(rows.status) == {MISMATCH} and rows.detail.str.contains(r"shape \[1, 5\]").any()
+    assert set(frame[frame.input != "gamma"].status) == {MATCH}
+
+
+def test_the_alternative_backward_is_called_with_its_own_files_alternative_forward(tmp_path: Path) -> None:
+    code, frame = run_check(tmp_path / "c.csv", "bn_alt_forward")
+    assert code == 0 and set(frame.status) == {MATCH}
+    assert set(frame.target) == {"batchnorm", "batchnorm_alt"}
+    wrong = variant(
+        tmp_path,
+        "bn_alt_forward",
+        "    dx = gamma * istd / N * (N * dout - dbeta - xhat * dgamma)\n",
+        "    dx = gamma * istd / N * (N * dout - dbeta)\n",
+    )
+    _, frame = run_check(tmp_path / "w.csv", wrong)
+    assert statuses(frame, "batchnorm") == {MATCH}
+    assert statuses(frame, "batchnorm_alt") == {MATCH, MISMATCH}  # dx fails, dgamma and dbeta do not
+    assert set(frame[frame.status == MISMATCH].input) == {"x"}
+
+
+def test_a_file_without_the_alternative_backward_has_no_such_target(tmp_path: Path) -> None:
+    # assignment 3's copy of layers.py, and 2016's, define batchnorm_forward but no alternative backward
+    alt = "def batchnorm_backward_alt(dout, cache):\n    return batchnorm_backward(dout, cache)\n"
+    code, frame = run_check(tmp_path / "c.csv", variant(tmp_path, "bn_keepdims", alt, ""))
+    assert code == 0 and set(frame.target) == {"batchnorm", "spatial_batchnorm"}

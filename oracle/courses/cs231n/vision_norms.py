@@ -16,7 +16,8 @@ import numpy as np
 
 from oracle.course.reference import LAYER, declare
 from oracle.courses.cs231n import vision_jax as vj
-from oracle.courses.cs231n.calls_vision import TEST_OUTPUT, batchnorm_call, groupnorm_call, layernorm_call
+from oracle.courses.cs231n.calls_batchnorm import batchnorm_call
+from oracle.courses.cs231n.calls_vision import TEST_OUTPUT, groupnorm_call, layernorm_call
 from oracle.courses.cs231n.vision_bugs import OUTPUT, Bug, Judged, VisionReference, returns, wrong_axes
 from oracle.courses.cs231n.vision_samplers import (
     feature_column,
@@ -179,8 +180,8 @@ def _batchnorm(name: str, backward: str, spatial: bool, shapes: Sequence[tuple[i
             norm_inputs,
             edge=with_constant(feature_column),  # a column of (N, D), a channel of (N, C, H, W)
             edge_text=CONSTANT,
-            call=batchnorm_call(forward, backward),
-            names=(forward, backward),
+            call=batchnorm_call(forward, backward, alternative=f"{forward}_alt"),
+            names=(backward,) if name.endswith("_alt") else (forward, backward),  # alt: its file's forward
             settings=(
                 {"eps": EPS, "momentum": 0.9, "fresh": False},
                 {"eps": EPS, "momentum": 0.7, "fresh": True},  # bn_param without running averages
