@@ -163,6 +163,28 @@ def test_running_averages_of_wrong_values_or_shape_and_a_1_by_d_gradient_still_f
     assert set(frame[frame.input != "gamma"].status) == {MATCH}
 
 
+def test_test_mode_with_eps_outside_the_root_is_noted_not_failed(tmp_path: Path) -> None:
+    code, frame = run_check(tmp_path / "c.csv", "bn_eps_outside")
+    assert code == 0 and set(frame.status) == {MATCH}
+    assert set(frame.target) == {"batchnorm", "spatial_batchnorm"}
+    assert frame.warning.str.startswith("convention: test mode divides by sqrt(running_var) + eps").all()
+
+
+def test_test_mode_without_eps_or_with_the_batch_statistics_still_fails(tmp_path: Path) -> None:
+    lines = ("        xhat = (x - running_mean) / (np.sqrt(running_var) + eps)\n",)
+    for k, wrong in enumerate(
+        (
+            "        xhat = (x - running_mean) / np.sqrt(running_var)\n",
+            "        xhat = (x - x.mean(axis=0)) / (np.sqrt(x.var(axis=0)) + eps)\n",
+        )
+    ):
+        path = variant(tmp_path, "bn_eps_outside", lines[0], wrong)
+        _, frame = run_check(tmp_path / f"{k}.csv", path, "--target", "batchnorm")
+        assert statuses(frame, "batchnorm") == {FORWARD_MISMATCH}
+        assert frame.detail.str.contains("the test-mode output differs").all()
+        assert not frame.warning.str.contains("convention").any()
+
+
 def test_the_alternative_backward_is_called_with_its_own_files_alternative_forward(tmp_path: Path) -> None:
     code, frame = run_check(tmp_path / "c.csv", "bn_alt_forward")
     assert code == 0 and set(frame.status) == {MATCH}
