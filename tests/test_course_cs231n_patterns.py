@@ -206,3 +206,40 @@ def test_a_file_without_the_alternative_backward_has_no_such_target(tmp_path: Pa
     alt = "def batchnorm_backward_alt(dout, cache):\n    return batchnorm_backward(dout, cache)\n"
     code, frame = run_check(tmp_path / "c.csv", variant(tmp_path, "bn_keepdims", alt, ""))
     assert code == 0 and set(frame.target) == {"batchnorm", "spatial_batchnorm"}
+
+
+# ------------------------------------------------------------------ max pooling
+
+
+def test_pooling_that_gives_every_tied_maximum_the_gradient_is_a_kink_saying_why(tmp_path: Path) -> None:
+    code, frame = run_check(tmp_path / "c.csv", "pool_mask")
+    assert code == 0 and set(frame.target) == {"max_pool_naive"}
+    edge = frame[frame.detail.str.startswith("edge case")]
+    assert set(frame.status) == {MATCH, KINK} and set(edge.status) == {KINK}
+    assert set(frame[~frame.index.isin(edge.index)].status) == {MATCH}  # no ties: the same gradient
+    assert edge.detail.str.contains("goes whole to every tied maximum").all()
+    assert edge.detail.str.contains("no subgradient").all()
+
+
+def test_pooling_wrong_away_from_the_ties_still_fails(tmp_path: Path) -> None:
+    # the mask of the maxima, but the gradient assigned (=) where windows overlap: wrong without ties
+    assigned = variant(
+        tmp_path,
+        "pool_mask",
+        "            dx[:, :, i * stride : i * stride + HH, j * stride : j * stride + WW] += (\n",
+        "            dx[:, :, i * stride : i * stride + HH, j * stride : j * stride + WW] = (\n",
+    )
+    _, frame = run_check(tmp_path / "a.csv", assigned)
+    overlapping = frame[frame["shape"] == "[2, 2, 5, 5]"]  # 3x3 windows with stride 2
+    random = overlapping[~overlapping.detail.str.startswith("edge case")]
+    assert set(random.status) == {MISMATCH}
+    assert random.detail.str.contains("a later window overwrites").all()
+    # the mask, but dout not multiplied in: wrong everywhere
+    unscaled = variant(
+        tmp_path,
+        "pool_mask",
+        "                mask * dout[:, :, i, j][:, :, None, None]\n",
+        "                mask * 1.0\n",
+    )
+    _, frame = run_check(tmp_path / "b.csv", unscaled)
+    assert set(frame.status) == {MISMATCH}

@@ -156,7 +156,7 @@ def test_a_bug_in_every_vision_target_is_caught(tmp_path: Path) -> None:
 
 BUGGY_SAMPLE = [  # (target, status, a named cause or the ladder's own words)
     ("conv_naive", MISMATCH, "dx keeps the padding"),
-    ("max_pool_naive", MISMATCH, "the gradient goes to every tied maximum of a window"),
+    ("max_pool_naive", MISMATCH, "a later window overwrites what an earlier one routed"),
     ("dropout", MISMATCH, "the backward does not apply the mask (dx = dout / keep)"),
     ("batchnorm", FORWARD_MISMATCH, "running_mean is not updated"),
     ("spatial_batchnorm", FORWARD_MISMATCH, "without moving the channel axis last first"),

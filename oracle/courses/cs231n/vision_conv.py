@@ -7,17 +7,21 @@ equally; any share that sums to the upstream gradient is a valid subgradient, wh
 giving all of it to every tied element (a mask ``window == max``) is not. ``adapt``
 reads the convention off the student's gradient at tied windows whose winners no other
 window covers (first, last, or equal shares) and has the reference use it, so every
-valid common convention matches, and a gradient that fits none is a mismatch.
+valid common convention matches, and a gradient that fits none is a mismatch, but for the
+mask ``window == max``: it differs only at ties, and is a ``kink`` whose detail says why it
+is no subgradient there (``PoolingReference``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from oracle.core.judgement import Outcome, as_numbers
+from oracle.core.record import KINK, MISMATCH, Record
 from oracle.course.judging.samplers import normal
 from oracle.course.reference import LAYER, declare
 from oracle.courses.cs231n import vision_jax as vj
@@ -183,11 +187,43 @@ def _overwrites_at_the_maximum(judged: Judged) -> np.ndarray:
     return dx
 
 
-EVERY_TIED = "the gradient goes to every tied maximum of a window: give it to one of them, or share it"
 OVERWRITES = "where windows overlap, a later window overwrites what an earlier one routed (= instead of +=)"
+EVERY_TIED = (
+    "differs only at windows with tied maxima, where your gradient goes whole to every tied maximum "
+    "(a mask window == max): there the shares add up to k times dout for k ties, so it is no "
+    "subgradient of the maximum (one that is gives the maxima shares adding up to dout: all to one "
+    "of them, or split equally); random inputs never tie, so it works in training"
+)
+
+
+@dataclass(frozen=True)
+class PoolingReference(VisionReference):
+    """Max pooling: a gradient that goes whole to every tied maximum is a kink, not a mismatch.
+
+    Ties are the pooling's non-differentiable points, and the README's rule for those is
+    ``kink``, never ``mismatch``. That gradient is the one valid nowhere else than off the
+    ties, so the row is a kink only when the student's dx is exactly it (``_every_tied``),
+    and its detail says why it is no subgradient there. Any other disagreement stays a mismatch.
+    """
+
+    def review(self, judged: Judged, records: Iterable[Record]) -> None:
+        records = list(records)
+        if not (judged.student.error or judged.student.problem or judged.jax.error):
+            dx, _ = as_numbers(judged.student.grads.get("x"), "dx")
+            for record in records:
+                if record.status == MISMATCH and record.input == "x" and dx is not None:
+                    with np.errstate(all="ignore"):
+                        every = same(dx, _every_tied(overwrite=False)(judged), judged)
+                    if every:
+                        edge = (
+                            f"edge case ({self.edge_text}); " if record.detail.startswith("edge case") else ""
+                        )
+                        record.status, record.detail = KINK, edge + EVERY_TIED
+        super().review(judged, records)
+
 
 declare(
-    VisionReference(
+    PoolingReference(
         "max_pool_naive",
         LAYER,
         vj.max_pool,
@@ -201,7 +237,6 @@ declare(
         settings=tuple(settings for _, settings in POOL_CASES),
         adapt=tie_convention,
         bugs=(
-            Bug(EVERY_TIED, "x", returns(_every_tied(overwrite=False))),
             Bug(OVERWRITES, "x", returns(_every_tied(overwrite=True))),
             Bug(OVERWRITES, "x", returns(_overwrites_at_the_maximum)),  # dx[argmax] = dout (2020 solution)
         ),
