@@ -103,12 +103,15 @@ def test_a_file_importing_its_course_package_with_no_package_beside_it_names_the
     assert "cs231n is the course's own package" in err and "assignment2/cs231n/layer_utils.py" in err
 
 
-def variant(tmp_path: Path, sample: str, old: str, new: str) -> Path:
-    """The sample with one line changed: the bug next to its pattern."""
+def variant(tmp_path: Path, sample: str, old: str, new: str, *more: str) -> Path:
+    """The sample with a line changed (or more: old, new, old, new...): the bug next to its pattern."""
     text = (SAMPLES / f"{sample}.py").read_text()
-    assert text.count(old) == 1
+    changes = (old, new, *more)
+    for before, after in zip(changes[::2], changes[1::2], strict=True):
+        assert text.count(before) == 1
+        text = text.replace(before, after)
     path = tmp_path / f"{sample}_variant.py"
-    path.write_text(text.replace(old, new))
+    path.write_text(text)
     return path
 
 
@@ -243,3 +246,18 @@ def test_pooling_wrong_away_from_the_ties_still_fails(tmp_path: Path) -> None:
     )
     _, frame = run_check(tmp_path / "b.csv", unscaled)
     assert set(frame.status) == {MISMATCH}
+
+
+# ------------------------------------------------------------------ networks
+
+
+def test_a_2018_net_whose_dropout_is_the_keep_probability_is_built_without_dropout(tmp_path: Path) -> None:
+    # dropout=1 (its default) is no dropout: built with dropout=0 the net would drop every unit
+    code, frame = run_check(tmp_path / "c.csv", "nets_2018")
+    assert code == 0 and set(frame.status) == {MATCH}
+    assert set(frame.target) == {
+        "FullyConnectedNet",
+        "FullyConnectedNet+batchnorm",
+        "FullyConnectedNet+layernorm",
+        "FullyConnectedNet+dropout",
+    }

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,24 @@ _SIZES = {
 }
 
 
+@dataclass(frozen=True)
+class Off:
+    """A dropout option turned off: the ``__init__``'s own default when it is 0 or 1, else ``fallback``.
+
+    What turns dropout off changed over the years: ``dropout=0`` (2016-2017, the probability
+    of dropping), ``dropout=1`` (2018-2020, the probability of keeping: "if dropout=1 then
+    the network should not use dropout at all"), ``dropout_keep_ratio=1`` (2021 on). The
+    default of the student's ``__init__`` says which (passing 0 to a 2018 net drops every unit).
+    """
+
+    fallback: float
+
+
+def _off(parameter: inspect.Parameter, option: Off) -> Any:
+    default = parameter.default
+    return default if isinstance(default, int | float) and default in (0, 1) else option.fallback
+
+
 def constructor_arguments(cls: Any, sizes: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments for ``cls.__init__``: the sizes and the options its signature has names for."""
     try:
@@ -93,7 +112,8 @@ def constructor_arguments(cls: Any, sizes: Mapping[str, Any], options: Mapping[s
             size = sizes[_SIZES[name]]
             kwargs[name] = list(size) if isinstance(size, tuple) else size
         elif name in options:
-            kwargs[name] = options[name]
+            option = options[name]
+            kwargs[name] = _off(params[name], option) if isinstance(option, Off) else option
         elif name in ("std", "weight_scale"):
             kwargs[name] = 1e-2
         elif name == "dtype":
