@@ -261,3 +261,28 @@ def test_a_2018_net_whose_dropout_is_the_keep_probability_is_built_without_dropo
         "FullyConnectedNet+layernorm",
         "FullyConnectedNet+dropout",
     }
+
+
+def test_a_dropout_option_that_changes_nothing_in_training_mode_fails_naming_it(tmp_path: Path) -> None:
+    # mode compared with "training", which the course never sets: the masks are never drawn
+    ignored = variant(
+        tmp_path,
+        "nets_2018",
+        '            if self.use_dropout and mode == "train":\n',
+        '            if self.use_dropout and self.dropout_param["mode"] == "training":\n',
+        "            if self.use_dropout:\n                dh = dh * masks[i - 1]\n",
+        "            if masks:\n                dh = dh * masks[i - 1]\n",
+    )
+    code, frame = run_check(tmp_path / "c.csv", ignored)
+    dropout = frame[frame.target == "FullyConnectedNet+dropout"]
+    assert code == 1 and set(dropout.status) == {MISMATCH}
+    assert dropout.detail.str.contains(
+        r"FullyConnectedNet\(dropout=0.5\) changes nothing in training mode: .* never applied"
+    ).all()
+    assert set(frame[frame.target != "FullyConnectedNet+dropout"].status) == {MATCH}
+    # the mask applied in the forward but not in the backward: the fd judge still catches it
+    forgotten = variant(
+        tmp_path, "nets_2018", "                dh = dh * masks[i - 1]\n", "                pass\n"
+    )
+    _, frame = run_check(tmp_path / "d.csv", forgotten, "--target", "FullyConnectedNet+dropout")
+    assert MISMATCH in set(frame.status) and not frame.detail.str.contains("changes nothing").any()

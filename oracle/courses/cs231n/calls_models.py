@@ -136,7 +136,7 @@ class Net:
         self, name: str, cls: Any, names: Sequence[str], settings: Mapping[str, Any], options: Any
     ) -> None:
         kwargs = constructor_arguments(cls, settings, {**options, "reg": 0.0})
-        self.name, self.names = name, list(names)
+        self.name, self.names, self.kwargs = name, list(names), kwargs
         self.net = step(f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})", cls, **kwargs)
         self.takes_reg = supports(getattr(self.net, "loss", None), "reg")
 
@@ -196,8 +196,13 @@ def net_call(name: str, options: Mapping[str, Any] | None = None) -> Call:
     return call
 
 
-def fd_net_call(name: str, options: Mapping[str, Any]) -> Call:
-    """A network class: ``loss(X, y)`` -> ``(loss, grads)``; the points move the parameters only."""
+def fd_net_call(name: str, options: Mapping[str, Any], plain: Mapping[str, Any] | None = None) -> Call:
+    """A network class: ``loss(X, y)`` -> ``(loss, grads)``; the points move the parameters only.
+
+    With ``plain`` (the options without what ``options`` turns on, dropout), the net is also
+    built with those: when the training loss and gradients are the same bits, the option
+    changes nothing, and the finite differences of the student's own loss cannot see it.
+    """
     chosen = dict(options)
 
     def analytic(
@@ -210,6 +215,19 @@ def fd_net_call(name: str, options: Mapping[str, Any]) -> Call:
         net = Net(name, impl[0], names, settings, chosen)
         params, (X, y) = inputs[: len(names)], inputs[len(names) : len(names) + 2]
         value, grads = net.loss_and_grads(params, X, y, float(settings["reg"]))
+        if plain is not None:
+            without = Net(name, impl[0], names, settings, plain)
+            same_value, same_grads = without.loss_and_grads(params, X, y, float(settings["reg"]))
+            if _identical(value, same_value) and all(_identical(grads[k], same_grads[k]) for k in names):
+                turned = ", ".join(
+                    f"{k}={v!r}"
+                    for k, v in net.kwargs.items()
+                    if k != "seed" and chosen.get(k, v) != plain.get(k, v)
+                )
+                raise Problem(
+                    f"{name}({turned or 'dropout'}) changes nothing in training mode: loss(X, y) gives the "
+                    "loss and gradients of the net without it (the option is never applied)"
+                )
         return Outcome(value, grads)
 
     def forward(impl: Sequence[Any], settings: Mapping[str, Any]) -> Callable[[Sequence[Any]], Any]:
@@ -223,3 +241,13 @@ def fd_net_call(name: str, options: Mapping[str, Any]) -> Call:
         return evaluate
 
     return with_points(f"{name}.loss", analytic, forward)
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """The same numbers (arrays of the same shape and bits, or equal scalars)."""
+    if a is None or b is None:
+        return False
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    except (TypeError, ValueError):
+        return False

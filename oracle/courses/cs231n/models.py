@@ -196,7 +196,7 @@ def _dropout() -> None:
     settings = {"reg": REG, "D": D, "C": C, "H": HIDDEN[0], "hidden": HIDDEN, "names": tuple(names)}
     reference = Reference(
         "FullyConnectedNet+dropout", FD_MODEL, _no_reference, tuple(names), ((*shapes, (N, D), (N,)),),
-        _sampler(len(names)), call=fd_net_call("FullyConnectedNet", options),
+        _sampler(len(names)), call=fd_net_call("FullyConnectedNet", options, plain=_PLAIN),
         names=("FullyConnectedNet",),
         settings=(settings,), upstream=False,
     )  # fmt: skip
