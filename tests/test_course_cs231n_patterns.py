@@ -16,6 +16,7 @@ import pytest
 
 from oracle.cli import main
 from oracle.core.record import ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH
+from oracle.course import load_module
 from oracle.course.calling.calls import describe_exception
 from oracle.course.loading.importing import python2_builtins
 
@@ -286,3 +287,62 @@ def test_a_dropout_option_that_changes_nothing_in_training_mode_fails_naming_it(
     )
     _, frame = run_check(tmp_path / "d.csv", forgotten, "--target", "FullyConnectedNet+dropout")
     assert MISMATCH in set(frame.status) and not frame.detail.str.contains("changes nothing").any()
+
+
+# ------------------------------------------------------------------ folders
+
+RELU = """import numpy as np
+
+
+def relu_forward(x):
+    return np.maximum(0, x), x
+
+
+def relu_backward(dout, cache):
+    return dout * (cache > 0)
+"""
+
+
+def _tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_a_classifier_in_a_folder_without_init_reaches_its_package_by_relative_imports(
+    tmp_path: Path,
+) -> None:
+    # later years: cs231n/__init__.py, but classifiers/ is a namespace package; fc_net imports ..layers
+    _tree(
+        tmp_path,
+        {
+            "assignment2/cs231n/__init__.py": "",
+            "assignment2/cs231n/layers.py": RELU,
+            "assignment2/cs231n/classifiers/fc_net.py": "from ..layers import *\n\n\nclass Net:\n    pass\n",
+        },
+    )
+    code, frame = run_check(
+        tmp_path / "c.csv", tmp_path / "assignment2" / "cs231n" / "classifiers" / "fc_net.py"
+    )
+    assert code == 0 and set(frame.target) == {"relu"} and set(frame.status) == {MATCH}
+
+
+def test_a_package_without_any_init_is_imported_and_forgotten_without_a_crash(tmp_path: Path) -> None:
+    # 2017: no __init__.py at all; linear_classifier imports cs231n.classifiers.linear_svm
+    svm = (SAMPLES / "assignment1_2019" / "cs231n" / "classifiers" / "linear_svm.py").read_text()
+    _tree(
+        tmp_path,
+        {
+            "assignment1/cs231n/classifiers/linear_svm.py": svm,
+            "assignment1/cs231n/classifiers/linear_classifier.py": (
+                "from cs231n.classifiers.linear_svm import *\n\n\nclass LinearSVM(object):\n    pass\n"
+            ),
+        },
+    )
+    path = tmp_path / "assignment1" / "cs231n" / "classifiers" / "linear_classifier.py"
+    before = set(sys.modules)
+    module = load_module(path)
+    assert callable(module.svm_loss_naive)
+    assert not [m for m in set(sys.modules) - before if m.split(".")[0] == "cs231n"]
+    code, frame = run_check(tmp_path / "c.csv", path)
+    assert code in (0, 1) and set(frame.status) <= {MATCH, KINK}

@@ -23,6 +23,7 @@ package), except the checked module itself under its fresh name.
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib
 import importlib.util
@@ -100,14 +101,34 @@ def install_name(module: str) -> str:
 
 
 def package_of(file: Path) -> tuple[str, Path] | None:
-    """(dotted name, the folder above the package) for a file inside a package, else None."""
+    """(dotted name, the folder above the package) for a file inside a package, else None.
+
+    A package is a folder with an ``__init__.py``, or one without (a namespace package, as
+    later years' ``cs231n/classifiers/`` is) that the file's relative imports reach:
+    ``from ..layers import *`` makes the two folders above the file packages.
+    """
     parts, folder = [file.stem], file.parent
     while (folder / "__init__.py").is_file() and folder.parent != folder:
         parts.insert(0, folder.name)
         folder = folder.parent
+    if len(parts) == 1:
+        for _ in range(_relative_depth(file)):
+            if folder.parent == folder:
+                return None
+            parts.insert(0, folder.name)
+            folder = folder.parent
     if len(parts) == 1 or not all(p.isidentifier() for p in parts):
         return None
     return ".".join(parts), folder
+
+
+def _relative_depth(file: Path) -> int:
+    """How many folders up the file's relative imports reach (``from ..x import y``: 2), 0 if none."""
+    try:
+        tree = ast.parse(file.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return 0
+    return max((n.level for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)), default=0)
 
 
 def holder(start: Path, module: str) -> Path | None:
@@ -202,7 +223,10 @@ def _exec(file: Path, name: str) -> ModuleType:
 
 def _forget(before: set[str], roots: list[Path], keep: str) -> None:
     """Forget the modules imported since ``before`` from the student's folders (all but ``keep``)."""
-    for name in [n for n in sys.modules if n not in before and n != keep]:
+    # Children first: a namespace package's path is recomputed from its parent's, which must still be there.
+    for name in sorted(
+        (n for n in sys.modules if n not in before and n != keep), key=lambda n: -n.count(".")
+    ):
         module = sys.modules.get(name)
         if module is None or _under(module, roots):
             sys.modules.pop(name, None)
