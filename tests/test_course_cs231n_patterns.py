@@ -18,7 +18,8 @@ from oracle.cli import main
 from oracle.core.record import ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH
 from oracle.course import load_module
 from oracle.course.calling.calls import describe_exception
-from oracle.course.loading.importing import python2_builtins
+from oracle.course.loading.stand_ins import python2_builtins
+from oracle.courses.cs231n import cython_stand_ins
 
 SAMPLES = Path(__file__).parent / "course_samples"
 
@@ -346,3 +347,32 @@ def test_a_package_without_any_init_is_imported_and_forgotten_without_a_crash(tm
     assert not [m for m in set(sys.modules) - before if m.split(".")[0] == "cs231n"]
     code, frame = run_check(tmp_path / "c.csv", path)
     assert code in (0, 1) and set(frame.status) <= {MATCH, KINK}
+
+
+def test_conv_layers_over_the_unbuilt_cython_extension_are_checked(tmp_path: Path) -> None:
+    # fast_layers.py imports im2col_cython, never built here: the course's numpy stand-in serves it
+    path = SAMPLES / "assignment2_unbuilt" / "cs231n" / "layer_utils.py"
+    code, frame = run_check(tmp_path / "c.csv", path)
+    assert code == 0 and set(frame.target) == {"conv_relu"} and set(frame.status) == {MATCH}
+    assert "cs231n.im2col_cython" not in sys.modules
+
+
+def test_the_stand_in_has_the_extensions_layouts() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 5, 6))
+    fh, fw, pad, stride = 3, 2, 1, 2
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out_h, out_w = (5 + 2 * pad - fh) // stride + 1, (6 + 2 * pad - fw) // stride + 1
+    cols = cython_stand_ins.im2col_cython(x, fh, fw, pad, stride)
+    assert cols.shape == (3 * fh * fw, out_h * out_w * 2)
+    for c, i, j, y, z, n in np.ndindex(3, fh, fw, out_h, out_w, 2):  # row (c, i, j), column (y, x, n)
+        assert (
+            cols[(c * fh + i) * fw + j, (y * out_w + z) * 2 + n]
+            == padded[n, c, y * stride + i, z * stride + j]
+        )
+    # col2im is im2col's adjoint: <im2col(x), g> == <x, col2im(g)>
+    g = rng.standard_normal(cols.shape)
+    back = cython_stand_ins.col2im_cython(g, 2, 3, 5, 6, fh, fw, pad, stride)
+    assert np.isclose(np.sum(cols * g), np.sum(x * back))
+    six = g.reshape(3, fh, fw, out_h, out_w, 2).transpose(0, 1, 2, 5, 3, 4)  # (C, HH, WW, N, H', W')
+    assert np.allclose(cython_stand_ins.col2im_6d_cython(six, 2, 3, 5, 6, fh, fw, pad, stride), back)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -103,6 +104,9 @@ class Course:
     name: str  # the value of --course, and of the CSV's course column
     title: str  # for people: the course and the years or terms its code follows
     modules: tuple[str, ...] = ()  # top-level modules its students' files import (its own package)
+    # Modules its students' files import that need a build step (a Cython extension), by their last
+    # name -> a module of the course package computing the same, served when they are not built.
+    stand_ins: Mapping[str, ModuleType] = field(default_factory=dict)
 
 
 GATE_SHAPES = (((),), ((3, 4),))

@@ -9,8 +9,9 @@ top of ``layer_utils.py``, ``from ..layers import *`` in ``classifiers/fc_net.py
 - when an import fails for a module that a folder above the file holds (a ``cs231n``
   folder, an ``im2col.py``), the nearest such folder goes on the import path and the
   file is imported again;
-- ``past.builtins`` (Python 2's builtins, from the ``future`` package that 2019-2020 starter
-  files import ``xrange`` from) is stood in for when ``past`` is not installed: see ``PY2_BUILTINS``;
+- ``past.builtins`` when the ``future`` package is not installed, and a module that needs a
+  build step and was never built (``im2col_cython``), are stood in for
+  (``oracle.course.loading.stand_ins``);
 - a module found nowhere is a third-party one: one line names it and the package to
   install (``cv2`` comes from ``pip install opencv-python``); but a course's own package
   (``cs231n``, a ``Course``'s ``modules``) is never to be installed: the line names the
@@ -24,20 +25,17 @@ package), except the checked module itself under its fresh name.
 from __future__ import annotations
 
 import ast
-import functools
 import importlib
 import importlib.util
 import itertools
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 from oracle.core.errors import UserError
 from oracle.course.calling.calls import describe_exception
+from oracle.course.loading.stand_ins import python2_builtins, stand_ins
 from oracle.course.registry import COURSES
 
 # Import names whose package on PyPI has another name.
@@ -54,45 +52,6 @@ PACKAGES = {
 MAX_ROOTS = 4  # folders above the file that may join the import path, one per missing module
 
 _numbers = itertools.count()
-
-# Python 2's builtins as ``past.builtins`` (the ``future`` package) gives them in Python 3, stood in
-# for when ``past`` is not installed: the names with Python 2's meaning (range, map, filter and zip
-# return lists). A name not here still fails to import, with the usual one line.
-PY2_BUILTINS: dict[str, Any] = {
-    "xrange": range,
-    "range": lambda *args: list(range(*args)),
-    "map": lambda *args: list(map(*args)),
-    "filter": lambda *args: list(filter(*args)),
-    "zip": lambda *args: list(zip(*args, strict=False)),
-    "reduce": functools.reduce,
-    "basestring": (str, bytes),
-    "unicode": str,
-    "long": int,
-    "unichr": chr,
-    "raw_input": input,
-    "intern": sys.intern,
-}
-
-
-@contextmanager
-def python2_builtins() -> Iterator[None]:
-    """``past`` and ``past.builtins`` stood in for while a file imports, unless ``past`` is installed."""
-    if "past" in sys.modules or importlib.util.find_spec("past") is not None:
-        yield
-        return
-    past, builtins = ModuleType("past"), ModuleType("past.builtins")
-    past.__path__ = []  # a package: past.builtins is its module
-    past.__doc__ = builtins.__doc__ = "backprop-oracle's stand-in for the future package's past.builtins"
-    vars(builtins).update(PY2_BUILTINS)
-    past.builtins = builtins  # type: ignore[attr-defined]
-    stand_ins = {"past": past, "past.builtins": builtins}
-    sys.modules.update(stand_ins)
-    try:
-        yield
-    finally:
-        for name, module in stand_ins.items():
-            if sys.modules.get(name) is module:
-                del sys.modules[name]
 
 
 def install_name(module: str) -> str:
@@ -160,7 +119,7 @@ def _under(module: ModuleType, roots: list[Path]) -> bool:
 
 def load(path: Path) -> ModuleType:
     """Import ``path`` (an existing .py file); a ``UserError`` of one line says why it cannot be."""
-    with python2_builtins():
+    with python2_builtins(), stand_ins(COURSES.values()):
         return _load(path)
 
 

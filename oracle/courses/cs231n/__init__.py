@@ -9,9 +9,14 @@ Importing this package declares its targets, one module per part of the course:
 """
 
 from oracle.course.reference import Course
-from oracle.courses.cs231n import basic, classifiers, models, sequence
+from oracle.courses.cs231n import basic, classifiers, cython_stand_ins, models, sequence
 from oracle.courses.cs231n import vision as vision
 
-COURSE = Course("cs231n", "CS231n (Stanford), assignments 2016-2023", modules=("cs231n",))
+COURSE = Course(
+    "cs231n",
+    "CS231n (Stanford), assignments 2016-2023",
+    modules=("cs231n",),
+    stand_ins={"im2col_cython": cython_stand_ins},  # fast_layers.py's extension, when not built
+)
 
 __all__ = ["COURSE", "basic", "classifiers", "models", "sequence", "vision"]
