@@ -376,3 +376,20 @@ def test_the_stand_in_has_the_extensions_layouts() -> None:
     assert np.isclose(np.sum(cols * g), np.sum(x * back))
     six = g.reshape(3, fh, fw, out_h, out_w, 2).transpose(0, 1, 2, 5, 3, 4)  # (C, HH, WW, N, H', W')
     assert np.allclose(cython_stand_ins.col2im_6d_cython(six, 2, 3, 5, 6, fh, fw, pad, stride), back)
+
+
+def test_a_sandwich_over_a_layer_its_assignment_lacks_is_not_a_target(tmp_path: Path) -> None:
+    # 2018's assignment 3: layer_utils.py's affine_ln_relu calls layernorm_forward, which its layers.py lacks
+    path = SAMPLES / "assignment3_2018" / "cs231n" / "layer_utils.py"
+    code, frame = run_check(tmp_path / "c.csv", path)
+    assert code == 0 and "affine_ln_relu" not in set(frame.target) and "affine_relu" in set(frame.target)
+    # a name that is no course function (a typo) is still the student's error
+    typo = tmp_path / "typo" / "cs231n"
+    typo.mkdir(parents=True)
+    (typo / "layers.py").write_text(path.with_name("layers.py").read_text())
+    (typo / "layer_utils.py").write_text(
+        path.read_text().replace("out, relu_cache = relu_forward(a)", "out, relu_cache = relu_foward(a)")
+    )
+    _, frame = run_check(tmp_path / "t.csv", typo / "layer_utils.py")
+    rows = frame[frame.target == "affine_relu"]
+    assert set(rows.status) == {ERROR} and rows.detail.str.contains("relu_foward").all()
