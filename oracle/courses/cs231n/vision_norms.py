@@ -5,8 +5,8 @@ Batch norm is checked in training mode, and its running averages and test-mode o
 as extras (``oracle.courses.cs231n.calls_batchnorm.batchnorm_call``): the running averages are
 given in bn_param in the first case and absent in the second, where the course starts
 them at zeros; the second case also sets a momentum other than the default 0.9. A test
-mode with eps outside the root, sqrt(running_var) + eps, is a convention noted on the
-row (``test_eps``), not a failure.
+mode with eps outside the root, sqrt(running_var) + eps, or without eps, is a convention
+noted on the row (``test_eps``), not a failure.
 Edge inputs hold a feature of variance exactly 0 (``vision_samplers``).
 """
 
@@ -173,10 +173,13 @@ SPATIAL_BUGS = (
 )
 
 
-EPS_OUTSIDE = (
-    f"{CONVENTION}test mode divides by sqrt(running_var) + eps (eps outside the root, where training "
-    "mode has sqrt(var + eps)): the same within eps, and the test-mode output is checked that way"
-)
+TEST_EPS = {  # where test mode puts eps, as students write it -> the row's note
+    "outside": f"{CONVENTION}test mode divides by sqrt(running_var) + eps (eps outside the root, where "
+    "training mode has sqrt(var + eps)): the same within eps, and the test-mode output is checked that way",
+    "none": f"{CONVENTION}test mode divides by sqrt(running_var), without eps (training mode has "
+    "sqrt(var + eps)): the same within eps, and the test-mode output is checked that way; a feature "
+    "whose running variance is 0 would divide by 0",
+}
 
 
 def test_eps(
@@ -184,10 +187,11 @@ def test_eps(
 ) -> Mapping[str, Any]:
     """``adapt``: where the student's test mode puts eps, read off its test-mode output.
 
-    ``(x - running_mean) / (np.sqrt(running_var) + eps)`` differs from the root of
-    ``running_var + eps`` by up to eps relative, beyond float64's tolerance: when the
-    student's output is that and not the other, the reference computes it so too, and the
-    row notes it. Anything else is judged as the course writes it.
+    ``(x - running_mean) / (np.sqrt(running_var) + eps)``, or with no eps at all, differs
+    from the root of ``running_var + eps`` by about eps relative, beyond float64's
+    tolerance: when the student's output is one of those and not the course's, the
+    reference computes it so too, and the row notes it. Anything else is judged as the
+    course writes it.
     """
     got, _ = as_numbers(student.extras.get(TEST_OUTPUT), TEST_OUTPUT)
     x, gamma, beta, mean, var = (np.asarray(a, dtype=np.float64) for a in inputs)
@@ -196,16 +200,16 @@ def test_eps(
     shape = (1, -1) if x.ndim == 2 else (1, -1, 1, 1)
     gamma, beta, mean, var = (a.reshape(shape) for a in (gamma, beta, mean, var))
     eps, dtype = settings["eps"], str(inputs[0].dtype)
-    with np.errstate(all="ignore"):
-        inside = gamma * (x - mean) / np.sqrt(var + eps) + beta
-        outside = gamma * (x - mean) / (np.sqrt(var) + eps) + beta
-    if (
-        compare(got.astype(np.float64), inside, dtype).ok
-        or not compare(got.astype(np.float64), outside, dtype).ok
-    ):
-        return settings
-    student.warning = joined(student.warning, EPS_OUTSIDE)
-    return {**settings, "eps_outside": True}
+    roots = {"inside": np.sqrt(var + eps), "outside": np.sqrt(var) + eps, "none": np.sqrt(var)}
+    for placement, root in roots.items():
+        with np.errstate(all="ignore"):
+            expected = gamma * (x - mean) / root + beta
+        if compare(got.astype(np.float64), expected, dtype).ok:
+            if placement == "inside":
+                return settings
+            student.warning = joined(student.warning, TEST_EPS[placement])
+            return {**settings, "test_eps": placement}
+    return settings
 
 
 def _batchnorm(name: str, backward: str, spatial: bool, shapes: Sequence[tuple[int, ...]]) -> None:
