@@ -6,6 +6,7 @@ Each test checks one of the course's samples written in a pattern that real solu
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,15 @@ def test_the_division_hint_is_only_for_a_float_where_an_integer_is_needed() -> N
     assert describe(lambda: range(7 / 2)).endswith(": // is meant")
     assert "//" not in describe(lambda: np.zeros((2, "3")))
     assert "//" not in describe(lambda: len(5))  # a TypeError of another kind
+    # code of the course's NumPy 1.x years
+    assert describe(lambda: np.reshape(np.ones(4), newshape=(2, 2))).endswith(
+        "renamed reshape's newshape to shape"
+    )
+    assert "NumPy 1.x allowed" in describe(lambda: int(np.array([3])))
+    assert "removed in NumPy 1.24" in describe(lambda: np.int(3))  # type: ignore[attr-defined]
+    assert re.fullmatch(
+        r"TypeError: object of type 'int' has no len\(\) \(\S+:\d+\)", describe(lambda: len(5))
+    )
 
 
 def test_a_loss_returned_as_an_array_of_one_element_is_judged_not_a_crash(tmp_path: Path) -> None:

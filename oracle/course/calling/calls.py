@@ -59,14 +59,32 @@ FLOAT_SIZE_HINT = (
 )
 
 
+# Code that ran on the NumPy 1.x of the course's years and fails on NumPy 2: the message -> what changed.
+NUMPY2_HINTS = {
+    "unexpected keyword argument 'newshape'": "NumPy 2.1 renamed reshape's newshape to shape",
+    "only 0-dimensional arrays can be converted to Python scalars": (
+        "int() or float() of an array of one element, which NumPy 1.x allowed and NumPy 2 refuses "
+        "(of several elements it is wrong in any NumPy)"
+    ),
+    "module 'numpy' has no attribute": (
+        "np.int, np.float and np.bool were removed in NumPy 1.24: int, float and bool are meant"
+    ),
+}
+
+
 def describe_exception(exc: BaseException) -> str:
-    """``Type: message (file.py:line)``: the last frame outside oracle and the libraries, if there is one."""
+    """``Type: message (file.py:line)``: the last frame outside oracle and the libraries, if there is one.
+
+    A message that a known incompatibility causes (Python 2's /, NumPy 1.x code) says so.
+    """
     message = f"{type(exc).__name__}: {exc}".splitlines()[0]
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if not f.filename.startswith(_LIBRARIES) and "<" not in f.filename]
     where = f" ({os.path.basename(own[-1].filename)}:{own[-1].lineno})" if own else ""
-    hint = f": {FLOAT_SIZE_HINT}" if isinstance(exc, TypeError) and FLOAT_SIZE in str(exc) else ""
-    return message + where + hint
+    hint = FLOAT_SIZE_HINT if isinstance(exc, TypeError) and FLOAT_SIZE in str(exc) else ""
+    if isinstance(exc, TypeError | AttributeError):
+        hint = hint or next((text for key, text in NUMPY2_HINTS.items() if key in message), "")
+    return message + where + (f": {hint}" if hint else "")
 
 
 class Raised(Exception):
