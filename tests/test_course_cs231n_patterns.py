@@ -54,6 +54,13 @@ def test_the_division_hint_is_only_for_a_float_where_an_integer_is_needed() -> N
     assert describe(lambda: range(7 / 2)).endswith(": // is meant")
     assert "//" not in describe(lambda: np.zeros((2, "3")))
     assert "//" not in describe(lambda: len(5))  # a TypeError of another kind
+    # the same float where numpy needs an index or a size
+    for fn in (
+        lambda: np.take(np.arange(4), np.arange(3) * 3 / 2),
+        lambda: np.arange(4)[: 7 / 2],
+        lambda: np.zeros((2, np.float64(6) / 4)),
+    ):
+        assert describe(fn).endswith("// is meant"), describe(fn)
     # code of the course's NumPy 1.x years
     assert describe(lambda: np.reshape(np.ones(4), newshape=(2, 2))).endswith(
         "renamed reshape's newshape to shape"

@@ -59,6 +59,18 @@ FLOAT_SIZE_HINT = (
 )
 
 
+# The same from numpy, for a float where an index or a size is needed.
+FLOAT_INDEX = (
+    "'numpy.float64' object cannot be interpreted as an integer",
+    "Cannot cast array data from dtype('float64') to dtype('int64')",
+    "slice indices must be integers",
+    "only integers, slices (`:`), ellipsis (`...`)",
+)
+FLOAT_INDEX_HINT = (
+    "an index or size that is a float: if computed with /, which gives a float in Python 3 (Python 2's "
+    "/ of integers gave an integer), // is meant"
+)
+
 # Code that ran on the NumPy 1.x of the course's years and fails on NumPy 2: the message -> what changed.
 NUMPY2_HINTS = {
     "unexpected keyword argument 'newshape'": "NumPy 2.1 renamed reshape's newshape to shape",
@@ -82,6 +94,8 @@ def describe_exception(exc: BaseException) -> str:
     own = [f for f in frames if not f.filename.startswith(_LIBRARIES) and "<" not in f.filename]
     where = f" ({os.path.basename(own[-1].filename)}:{own[-1].lineno})" if own else ""
     hint = FLOAT_SIZE_HINT if isinstance(exc, TypeError) and FLOAT_SIZE in str(exc) else ""
+    if isinstance(exc, TypeError | IndexError) and any(text in message for text in FLOAT_INDEX):
+        hint = hint or FLOAT_INDEX_HINT
     if isinstance(exc, TypeError | AttributeError):
         hint = hint or next((text for key, text in NUMPY2_HINTS.items() if key in message), "")
     return message + where + (f": {hint}" if hint else "")
