@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from oracle.core.judgement import Outcome, describe
+from oracle.course.calling.hints import hint_for
 
 # (names of the inputs with a gradient, the student's objects, inputs, upstream, settings) -> Outcome
 Call = Callable[[Sequence[str], Sequence[Any], Sequence[np.ndarray], Any, Mapping[str, Any]], Outcome]
@@ -50,40 +51,6 @@ _LIBRARIES = tuple(
 )
 
 
-# Python 3's / always gives a float: a size computed with Python 2's / (``H_out = (H - HH) / stride + 1``)
-# then fails where an integer is needed (``np.zeros``, ``range``, ``reshape``) with this message.
-FLOAT_SIZE = "'float' object cannot be interpreted as an integer"
-FLOAT_SIZE_HINT = (
-    "a size computed with /, which gives a float in Python 3 (Python 2's / of integers gave an "
-    "integer): // is meant"
-)
-
-
-# The same from numpy, for a float where an index or a size is needed.
-FLOAT_INDEX = (
-    "'numpy.float64' object cannot be interpreted as an integer",
-    "Cannot cast array data from dtype('float64') to dtype('int64')",
-    "slice indices must be integers",
-    "only integers, slices (`:`), ellipsis (`...`)",
-)
-FLOAT_INDEX_HINT = (
-    "an index or size that is a float: if computed with /, which gives a float in Python 3 (Python 2's "
-    "/ of integers gave an integer), // is meant"
-)
-
-# Code that ran on the NumPy 1.x of the course's years and fails on NumPy 2: the message -> what changed.
-NUMPY2_HINTS = {
-    "unexpected keyword argument 'newshape'": "NumPy 2.1 renamed reshape's newshape to shape",
-    "only 0-dimensional arrays can be converted to Python scalars": (
-        "int() or float() of an array of one element, which NumPy 1.x allowed and NumPy 2 refuses "
-        "(of several elements it is wrong in any NumPy)"
-    ),
-    "module 'numpy' has no attribute": (
-        "np.int, np.float and np.bool were removed in NumPy 1.24: int, float and bool are meant"
-    ),
-}
-
-
 def describe_exception(exc: BaseException) -> str:
     """``Type: message (file.py:line)``: the last frame outside oracle and the libraries, if there is one.
 
@@ -93,11 +60,7 @@ def describe_exception(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if not f.filename.startswith(_LIBRARIES) and "<" not in f.filename]
     where = f" ({os.path.basename(own[-1].filename)}:{own[-1].lineno})" if own else ""
-    hint = FLOAT_SIZE_HINT if isinstance(exc, TypeError) and FLOAT_SIZE in str(exc) else ""
-    if isinstance(exc, TypeError | IndexError) and any(text in message for text in FLOAT_INDEX):
-        hint = hint or FLOAT_INDEX_HINT
-    if isinstance(exc, TypeError | AttributeError):
-        hint = hint or next((text for key, text in NUMPY2_HINTS.items() if key in message), "")
+    hint = hint_for(exc, message)
     return message + where + (f": {hint}" if hint else "")
 
 
