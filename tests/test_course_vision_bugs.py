@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from test_course_vision import judged, pair_of, samples, says
 
-from oracle.core.record import FORWARD_MISMATCH, MATCH, MISMATCH, NONFINITE, Record
+from oracle.core.record import FORWARD_MISMATCH, KINK, MATCH, MISMATCH, NONFINITE, Record
 from oracle.course.judging.bugs import name_bugs
 from oracle.course.judging.cases import cases_for
 from oracle.course.judging.judge import Judgement
@@ -147,13 +147,22 @@ BUGS = [  # (bug, target, the replaced halves from vision_correct's pair, status
      FORWARD_MISMATCH, "the mask and the scale disagree on p"),
     ("dropout: test mode scales", "dropout", {"forward": _dropout_forward(scale="test")},
      FORWARD_MISMATCH, "test mode scales the input"),
-    ("pool: every tied maximum", "max_pool_naive", {"backward": _pool_backward(overwrite=False)},
-     MISMATCH, "the gradient goes to every tied maximum"),
     ("pool: = instead of +=", "max_pool_naive", {"backward": _pool_backward(overwrite=True)},
      MISMATCH, "where windows overlap, a later window overwrites"),
     ("pool: dx[argmax] = dout", "max_pool_naive", {"backward": max_pool_backward_at_argmax},
      MISMATCH, "where windows overlap, a later window overwrites"),
 ]  # fmt: skip
+
+
+def test_pooling_that_routes_to_every_tied_maximum_is_a_kink_with_its_reason(
+    samples: dict[str, ModuleType],
+) -> None:
+    halves = {"backward": _pool_backward(overwrite=False)}
+    records = judged(pair_of(samples["vision_correct"], "max_pool_naive", **halves), "max_pool_naive")
+    assert {r.status for r in records} == {MATCH, KINK}
+    assert all(
+        "every tied maximum" in r.detail and "no subgradient" in r.detail for r in records if r.status == KINK
+    )
 
 
 @pytest.mark.parametrize(("bug", "target", "halves", "status", "cause"), BUGS, ids=[b[0] for b in BUGS])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -109,6 +110,9 @@ class Course:
     # Its settings dicts by argument name (``conv_param``...), as its notebooks fill them: what
     # a forward the oracle has no reference for gets for an argument of that name.
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Modules its students' files import that need a build step (a Cython extension), by their last
+    # name -> a module of the course package computing the same, served when they are not built.
+    stand_ins: Mapping[str, ModuleType] = field(default_factory=dict)
 
 
 GATE_SHAPES = (((),), ((3, 4),))

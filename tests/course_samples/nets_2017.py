@@ -2,7 +2,8 @@
 
 TwoLayerNet(input_dim, hidden_dim, num_classes, weight_scale, reg) keeps reg on self and
 its loss(X, y) has no reg argument; FullyConnectedNet(hidden_dims, ..., dropout,
-use_batchnorm, ...) has batch normalization but no layer normalization option.
+use_batchnorm, ...) has batch normalization but no layer normalization option. Its dropout
+is not done yet: the option is accepted and never applied.
 """
 
 import numpy as np

@@ -39,8 +39,8 @@ def max_pool_backward_naive(dout, cache):
     for i in range(dout.shape[2]):
         for j in range(dout.shape[3]):
             window = x[:, :, i * stride : i * stride + ph, j * stride : j * stride + pw]
-            winners = window == window.max(axis=(2, 3), keepdims=True)  # every tied maximum wins
-            dx[:, :, i * stride : i * stride + ph, j * stride : j * stride + pw] += (
+            winners = window == window.max(axis=(2, 3), keepdims=True)
+            dx[:, :, i * stride : i * stride + ph, j * stride : j * stride + pw] = (  # overlaps need +=
                 winners * dout[:, :, i : i + 1, j : j + 1]
             )
     return dx

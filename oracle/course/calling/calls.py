@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from oracle.core.judgement import Outcome, describe
+from oracle.course.calling.hints import hint_for
 
 # (names of the inputs with a gradient, the student's objects, inputs, upstream, settings) -> Outcome
 Call = Callable[[Sequence[str], Sequence[Any], Sequence[np.ndarray], Any, Mapping[str, Any]], Outcome]
@@ -51,11 +52,16 @@ _LIBRARIES = tuple(
 
 
 def describe_exception(exc: BaseException) -> str:
-    """``Type: message (file.py:line)``: the last frame outside oracle and the libraries, if there is one."""
+    """``Type: message (file.py:line)``: the last frame outside oracle and the libraries, if there is one.
+
+    A message that a known incompatibility causes (Python 2's /, NumPy 1.x code) says so.
+    """
     message = f"{type(exc).__name__}: {exc}".splitlines()[0]
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if not f.filename.startswith(_LIBRARIES) and "<" not in f.filename]
-    return message + (f" ({os.path.basename(own[-1].filename)}:{own[-1].lineno})" if own else "")
+    where = f" ({os.path.basename(own[-1].filename)}:{own[-1].lineno})" if own else ""
+    hint = hint_for(exc, message)
+    return message + where + (f": {hint}" if hint else "")
 
 
 class Raised(Exception):

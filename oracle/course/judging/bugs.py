@@ -12,7 +12,8 @@ A ``Bug`` has a text, the part of the answer it concerns (an input's name: its g
 ``GRADIENTS``: whichever input's row fails; ``OUTPUT``: the forward output; or the name of
 an extra such as ``running_mean``) and a test of the student's value for that part on the
 failing row's case (a ``Suspect``). Helpers build the common kinds: ``returns`` (the
-student's value is what a function of the case computes), ``gradient_bug`` (the gradient of
+student's value is what a function of the case computes; ``kink=True`` makes a matching row a
+``kink``: a choice at a non-differentiable point, not a bug), ``gradient_bug`` (the gradient of
 another JAX function), ``output_bug`` (the output of another function) and ``wrong_axes``
 (a sum over the wrong axes).
 """
@@ -30,7 +31,7 @@ import numpy as np
 
 from oracle.core.compare import compare
 from oracle.core.judgement import Outcome, as_numbers
-from oracle.core.record import FORWARD_MISMATCH, MISMATCH, Record
+from oracle.core.record import FORWARD_MISMATCH, KINK, MISMATCH, Record
 
 OUTPUT = "the forward output"  # the part of a bug that is the forward's output
 GRADIENTS = "every gradient"  # the part of a bug that may be any input's gradient
@@ -62,6 +63,9 @@ class Bug:
     text: str  # the mistake, as a row's detail names it
     part: str  # an input's name, GRADIENTS, OUTPUT, or the name of an extra
     test: Test
+    # A choice at a non-differentiable point rather than a bug (a tied window's gradient given
+    # whole to every maximum): a gradient row it matches becomes a ``kink`` whose detail is the text.
+    kink: bool = False
 
 
 def returns(value: Callable[[Suspect], Any]) -> Test:
@@ -166,9 +170,15 @@ def name_bugs(
             index, record.input if index >= 0 else "", record.status, case["dtype"], len(inputs),
         )  # fmt: skip
         for bug in _candidates(bugs, record, inputs):
+            if bug.kink and record.status != MISMATCH:
+                continue
             value, _ = as_numbers(_value(student, bug, record.input), bug.part)
             if value is None or not _applies(bug, suspect, value):
                 continue
+            if bug.kink:
+                edge = record.detail.split("; ")[0] + "; " if record.detail.startswith("edge case") else ""
+                record.status, record.detail = KINK, edge + bug.text
+                break
             named = KNOWN_BUG + bug.text
             if named not in record.detail:
                 record.detail = f"{record.detail}; {named}" if record.detail else named

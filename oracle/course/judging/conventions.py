@@ -38,7 +38,7 @@ def as_float(value: Any) -> float | None:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         return None
-    return float(array) if array.size == 1 else None
+    return float(array.reshape(())) if array.size == 1 else None  # numpy 2 refuses float() of shape (1,)
 
 
 def regularization(

@@ -12,8 +12,13 @@ top of ``layer_utils.py``, ``from ..layers import *`` in ``classifiers/fc_net.py
 - when an import fails for a module that a folder above the file holds (a ``cs231n``
   folder, an ``im2col.py``), the nearest such folder goes on the import path and the
   file is imported again;
+- ``past.builtins`` when the ``future`` package is not installed, and a module that needs a
+  build step and was never built (``im2col_cython``), are stood in for
+  (``oracle.course.loading.stand_ins``);
 - a module found nowhere is a third-party one: one line names it and the package to
-  install (``past`` comes from ``pip install future``).
+  install (``cv2`` comes from ``pip install opencv-python``); but a course's own package
+  (``cs231n``, a ``Course``'s ``modules``) is never to be installed: the line names the
+  folder layout the file expects instead.
 
 Nothing stays behind: the import path is restored, and the modules imported from the
 student's folders are forgotten (a second assignment's ``cs231n`` is a different
@@ -33,6 +38,8 @@ from types import ModuleType
 
 from oracle.core.errors import UserError
 from oracle.course.calling.calls import describe_exception
+from oracle.course.loading.stand_ins import python2_builtins, stand_ins
+from oracle.course.registry import COURSES
 
 # Import names whose package on PyPI has another name.
 PACKAGES = {
@@ -108,6 +115,11 @@ def _under(module: ModuleType, roots: list[Path]) -> bool:
 
 def load(path: Path) -> ModuleType:
     """Import ``path`` (an existing .py file); a ``UserError`` of one line says why it cannot be."""
+    with python2_builtins(), stand_ins(COURSES.values()):
+        return _load(path)
+
+
+def _load(path: Path) -> ModuleType:
     file = path.resolve()
     package = package_of(file)
     roots = [package[1] if package else file.parent]
@@ -184,6 +196,16 @@ def _missing(path: Path, exc: ModuleNotFoundError, module: str, found: Path | No
         *package, name = module.split(".")
         folder = found.joinpath(*package)
         return f"{where}: {folder} has no {name}.py (a file the submission lacks, not a package to install)"
+    top = _top(module)
+    course = next((c for c in COURSES.values() if top in c.modules), None)
+    if course is not None:  # e.g. cs231n: the one on PyPI is another project
+        wanted = "/".join(module.split(".")) + ("/" if "." not in module else ".py")
+        return (
+            f"{where}: {top} is the course's own package ({course.title}), not one to install, and "
+            f"no folder above {path.name} holds it: check the file where its assignment keeps it, "
+            f"beside the {wanted} it imports (e.g. assignment2/{top}/{path.name}, or the whole "
+            "assignment2 folder)"
+        )
     return (
         f"{where}: not installed, and no folder above {path.name} holds it; "
         f"install it with: pip install {install_name(module)}"

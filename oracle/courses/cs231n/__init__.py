@@ -9,7 +9,7 @@ Importing this package declares its targets, one module per part of the course:
 """
 
 from oracle.course.reference import Course
-from oracle.courses.cs231n import basic, classifiers, models, sequence
+from oracle.courses.cs231n import basic, classifiers, cython_stand_ins, models, sequence
 from oracle.courses.cs231n import vision as vision
 
 COURSE = Course(
@@ -24,6 +24,7 @@ COURSE = Course(
         "gn_param": {},
         "dropout_param": {"mode": "train", "p": 0.5, "seed": 0},
     },
+    stand_ins={"im2col_cython": cython_stand_ins},  # fast_layers.py's extension, when not built
 )
 
 __all__ = ["COURSE", "basic", "classifiers", "models", "sequence", "vision"]

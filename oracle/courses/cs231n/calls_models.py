@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,24 @@ _SIZES = {
 }
 
 
+@dataclass(frozen=True)
+class Off:
+    """A dropout option turned off: the ``__init__``'s own default when it is 0 or 1, else ``fallback``.
+
+    What turns dropout off changed over the years: ``dropout=0`` (2016-2017, the probability
+    of dropping), ``dropout=1`` (2018-2020, the probability of keeping: "if dropout=1 then
+    the network should not use dropout at all"), ``dropout_keep_ratio=1`` (2021 on). The
+    default of the student's ``__init__`` says which (passing 0 to a 2018 net drops every unit).
+    """
+
+    fallback: float
+
+
+def _off(parameter: inspect.Parameter, option: Off) -> Any:
+    default = parameter.default
+    return default if isinstance(default, int | float) and default in (0, 1) else option.fallback
+
+
 def constructor_arguments(cls: Any, sizes: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments for ``cls.__init__``: the sizes and the options its signature has names for."""
     try:
@@ -93,7 +112,8 @@ def constructor_arguments(cls: Any, sizes: Mapping[str, Any], options: Mapping[s
             size = sizes[_SIZES[name]]
             kwargs[name] = list(size) if isinstance(size, tuple) else size
         elif name in options:
-            kwargs[name] = options[name]
+            option = options[name]
+            kwargs[name] = _off(params[name], option) if isinstance(option, Off) else option
         elif name in ("std", "weight_scale"):
             kwargs[name] = 1e-2
         elif name == "dtype":
@@ -116,7 +136,7 @@ class Net:
         self, name: str, cls: Any, names: Sequence[str], settings: Mapping[str, Any], options: Any
     ) -> None:
         kwargs = constructor_arguments(cls, settings, {**options, "reg": 0.0})
-        self.name, self.names = name, list(names)
+        self.name, self.names, self.kwargs = name, list(names), kwargs
         self.net = step(f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})", cls, **kwargs)
         self.takes_reg = supports(getattr(self.net, "loss", None), "reg")
 
@@ -176,8 +196,13 @@ def net_call(name: str, options: Mapping[str, Any] | None = None) -> Call:
     return call
 
 
-def fd_net_call(name: str, options: Mapping[str, Any]) -> Call:
-    """A network class: ``loss(X, y)`` -> ``(loss, grads)``; the points move the parameters only."""
+def fd_net_call(name: str, options: Mapping[str, Any], plain: Mapping[str, Any] | None = None) -> Call:
+    """A network class: ``loss(X, y)`` -> ``(loss, grads)``; the points move the parameters only.
+
+    With ``plain`` (the options without what ``options`` turns on, dropout), the net is also
+    built with those: when the training loss and gradients are the same bits, the option
+    changes nothing, and the finite differences of the student's own loss cannot see it.
+    """
     chosen = dict(options)
 
     def analytic(
@@ -190,6 +215,19 @@ def fd_net_call(name: str, options: Mapping[str, Any]) -> Call:
         net = Net(name, impl[0], names, settings, chosen)
         params, (X, y) = inputs[: len(names)], inputs[len(names) : len(names) + 2]
         value, grads = net.loss_and_grads(params, X, y, float(settings["reg"]))
+        if plain is not None:
+            without = Net(name, impl[0], names, settings, plain)
+            same_value, same_grads = without.loss_and_grads(params, X, y, float(settings["reg"]))
+            if _identical(value, same_value) and all(_identical(grads[k], same_grads[k]) for k in names):
+                turned = ", ".join(
+                    f"{k}={v!r}"
+                    for k, v in net.kwargs.items()
+                    if k != "seed" and chosen.get(k, v) != plain.get(k, v)
+                )
+                raise Problem(
+                    f"{name}({turned or 'dropout'}) changes nothing in training mode: loss(X, y) gives the "
+                    "loss and gradients of the net without it (the option is never applied)"
+                )
         return Outcome(value, grads)
 
     def forward(impl: Sequence[Any], settings: Mapping[str, Any]) -> Callable[[Sequence[Any]], Any]:
@@ -203,3 +241,13 @@ def fd_net_call(name: str, options: Mapping[str, Any]) -> Call:
         return evaluate
 
     return with_points(f"{name}.loss", analytic, forward)
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """The same numbers (arrays of the same shape and bits, or equal scalars)."""
+    if a is None or b is None:
+        return False
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    except (TypeError, ValueError):
+        return False

@@ -11,9 +11,8 @@ course are resolved here, from what the student's code accepts, never guessed:
   (C,) one only if the code raises with it or answers in another layout (an output not of
   x's shape, a dgamma or dbeta not of gamma's shape); the gradients then come back in
   gamma's (1, C, 1, 1) shape. If neither layout works, the first attempt is judged as it is;
-- batch norm updates ``running_mean``/``running_var`` in ``bn_param``: they are read back
-  after the call, and the forward is also called in test mode, with the running averages
-  given, for its test-mode output;
+- batch norm updates ``running_mean``/``running_var`` in ``bn_param``: its call is
+  ``oracle.courses.cs231n.calls_batchnorm``'s;
 - dropout's ``p`` is the probability of keeping a unit in some years and of dropping it
   in others: the call only records what the code did (its output, its test-mode output,
   the fraction of units it kept); ``oracle.courses.cs231n.vision_dropout`` infers the
@@ -137,42 +136,6 @@ def params_call(
             (forward_name, backward_name), impl, args, dict(zip(names, inputs, strict=False)), names, upstream
         )
         return Outcome(done.out, done.grads, problem=done.problem, warning=done.warning)
-
-    return call
-
-
-def batchnorm_call(forward_name: str, backward_name: str) -> Call:
-    """Batch norm (plain or spatial): a training step, the running averages read back, then test mode.
-
-    The arrays are x, gamma, beta, running_mean, running_var; with the setting ``fresh``
-    bn_param holds no running averages, so the code must start them at zeros.
-    """
-
-    def call(
-        names: Sequence[str],
-        impl: Sequence[Any],
-        inputs: Sequence[Any],
-        upstream: Any,
-        settings: Mapping[str, Any],
-    ) -> Outcome:
-        forward = impl[0]
-        x, gamma, beta, running_mean, running_var = inputs
-        for_test = [copy_for_student(a) for a in inputs]  # before the training step can modify them
-        bn_param: dict[str, Any] = {"mode": "train", "eps": settings["eps"], "momentum": settings["momentum"]}
-        if not settings["fresh"]:
-            bn_param.update(
-                running_mean=copy_for_student(running_mean), running_var=copy_for_student(running_var)
-            )
-        given = {"x": x, "gamma": gamma, "beta": beta}
-        done = train_step(
-            (forward_name, backward_name), impl, [x, gamma, beta, bn_param], given, names, upstream
-        )
-        extras = {key: kept(bn_param.get(key)) for key in ("running_mean", "running_var")}
-        test_param = {**bn_param, "mode": "test", "running_mean": for_test[3], "running_var": for_test[4]}
-        stage = f"{forward_name} (mode 'test')"
-        test_out, _ = pair(step(stage, forward, *for_test[:3], test_param), stage, "(out, cache)")
-        extras[TEST_OUTPUT] = kept(test_out)
-        return Outcome(done.out, done.grads, problem=done.problem, extras=extras, warning=done.warning)
 
     return call
 

@@ -31,7 +31,7 @@ from oracle.course.judging.bugs import gradient_bug, output_bug
 from oracle.course.judging.conventions import epsilon_in_log, joined, regularization
 from oracle.course.reference import Reference, Shape, declare
 from oracle.courses.cs231n.basic import softmax_loss
-from oracle.courses.cs231n.calls_models import fd_net_call, net_call, supports
+from oracle.courses.cs231n.calls_models import Off, fd_net_call, net_call, supports
 from oracle.courses.cs231n.classifiers import REG, scaled
 
 MODEL = "model"
@@ -167,7 +167,8 @@ def _weights(names: Sequence[str]) -> list[str]:
 
 
 _declare("TwoLayerNet", "TwoLayerNet", (H,), "", {})
-_PLAIN = {"normalization": None, "use_batchnorm": False, "dropout": 0.0, "dropout_keep_ratio": 1.0}
+# No normalization, no dropout: each year's "off" for the dropout options is its __init__'s default.
+_PLAIN = {"normalization": None, "use_batchnorm": False, "dropout": Off(0.0), "dropout_keep_ratio": Off(1.0)}
 _declare("FullyConnectedNet", "FullyConnectedNet", HIDDEN, "", _PLAIN)
 _declare(
     "FullyConnectedNet+batchnorm",
@@ -194,7 +195,8 @@ def _dropout() -> None:
     settings = {"reg": REG, "D": D, "C": C, "H": HIDDEN[0], "hidden": HIDDEN, "names": tuple(names)}
     reference = Reference(
         "FullyConnectedNet+dropout", FD_MODEL, _no_reference, tuple(names), ((*shapes, (N, D), (N,)),),
-        _sampler(len(names)), call=fd_net_call("FullyConnectedNet", options), names=("FullyConnectedNet",),
+        _sampler(len(names)), call=fd_net_call("FullyConnectedNet", options, plain=_PLAIN),
+        names=("FullyConnectedNet",),
         settings=(settings,), upstream=False,
     )  # fmt: skip
     declare(reference)

@@ -7,7 +7,9 @@ equally; any share that sums to the upstream gradient is a valid subgradient, wh
 giving all of it to every tied element (a mask ``window == max``) is not. ``adapt``
 reads the convention off the student's gradient at tied windows whose winners no other
 window covers (first, last, or equal shares) and has the reference use it, so every
-valid common convention matches, and a gradient that fits none is a mismatch.
+valid common convention matches, and a gradient that fits none is a mismatch, but for the
+mask ``window == max``: it differs only at ties, and is a ``kink`` whose detail says why it
+is no subgradient there (``PoolingReference``).
 """
 
 from __future__ import annotations
@@ -183,8 +185,14 @@ def _overwrites_at_the_maximum(judged: Suspect) -> np.ndarray:
     return dx
 
 
-EVERY_TIED = "the gradient goes to every tied maximum of a window: give it to one of them, or share it"
 OVERWRITES = "where windows overlap, a later window overwrites what an earlier one routed (= instead of +=)"
+EVERY_TIED = (
+    "differs only at windows with tied maxima, where your gradient goes whole to every tied maximum "
+    "(a mask window == max): there the shares add up to k times dout for k ties, so it is no "
+    "subgradient of the maximum (one that is gives the maxima shares adding up to dout: all to one "
+    "of them, or split equally); random inputs never tie, so it works in training"
+)
+
 
 declare(
     Reference(
@@ -201,7 +209,8 @@ declare(
         settings=tuple(settings for _, settings in POOL_CASES),
         adapt=tie_convention,
         bugs=(
-            Bug(EVERY_TIED, "x", returns(_every_tied(overwrite=False))),
+            # every tied maximum gets the whole gradient: a choice at the pooling's kinks, named
+            Bug(EVERY_TIED, "x", returns(_every_tied(overwrite=False)), kink=True),
             Bug(OVERWRITES, "x", returns(_every_tied(overwrite=True))),
             Bug(OVERWRITES, "x", returns(_overwrites_at_the_maximum)),  # dx[argmax] = dout (2020 solution)
         ),

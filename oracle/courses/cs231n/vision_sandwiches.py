@@ -10,12 +10,16 @@ running averages are checked by the batch norm target itself.
 
 from __future__ import annotations
 
+import builtins
+import dis
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from oracle.course.calling.calls import APPLIES
 from oracle.course.judging.samplers import normal
-from oracle.course.reference import LAYER, Reference, declare
+from oracle.course.reference import LAYER, REFERENCES, Reference, declare
 from oracle.courses.cs231n import vision_jax as vj
 from oracle.courses.cs231n.calls_vision import BN_TRAIN, CONV, LN, SANDWICH_POOL, params_call
 from oracle.courses.cs231n.vision_samplers import (
@@ -158,3 +162,35 @@ declare(
         settings=({**CONV_SETTINGS, "eps": EPS},),
     )
 )
+
+
+def calls_only_defined_layers(objects: Sequence[Any]) -> bool:
+    """Whether every course function the pair calls by name is defined where the pair runs.
+
+    The staff's ``layer_utils.py`` of some years defines sandwiches over layers that its
+    assignment's ``layers.py`` does not have (2018's assignment 3: ``affine_ln_relu_forward``
+    calls ``layernorm_forward``): dead code, which raised NameError in an error row. Such a
+    pair is not this file's target. A name that is no course function (a typo) is still the
+    student's NameError.
+    """
+    known = {name for ref in REFERENCES.values() for name in ref.student_names}
+    for function in objects:
+        code, defined = getattr(function, "__code__", None), getattr(function, "__globals__", None)
+        if code is None or defined is None:
+            continue
+        called = {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
+        if (called & known) - set(defined) - set(vars(builtins)):
+            return False
+    return True
+
+
+SANDWICHES = (
+    "affine_relu",
+    "affine_bn_relu",
+    "affine_ln_relu",
+    "conv_relu",
+    "conv_relu_pool",
+    "conv_bn_relu",
+)
+for _name in SANDWICHES:
+    APPLIES[_name] = calls_only_defined_layers

@@ -1,0 +1,101 @@
+"""Stand-ins for modules a student's file imports but this machine lacks, while the file imports.
+
+- ``past.builtins`` (Python 2's builtins, from the ``future`` package that 2019-2020 CS231n
+  starter files import ``xrange`` from), when ``past`` is not installed: ``PY2_BUILTINS``;
+- a module that needs a build step and was never built (a Cython extension): the stand-in
+  its course declares (``Course.stand_ins``), served only when no other finder finds it.
+
+Nothing stays behind: what is stood in for leaves ``sys.modules`` when the import is done.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+
+from oracle.course.reference import Course
+
+# Python 2's builtins as ``past.builtins`` (the ``future`` package) gives them in Python 3, stood in
+# for when ``past`` is not installed: the names with Python 2's meaning (range, map, filter and zip
+# return lists). A name not here still fails to import, with the usual one line.
+PY2_BUILTINS: dict[str, Any] = {
+    "xrange": range,
+    "range": lambda *args: list(range(*args)),
+    "map": lambda *args: list(map(*args)),
+    "filter": lambda *args: list(filter(*args)),
+    "zip": lambda *args: list(zip(*args, strict=False)),
+    "reduce": functools.reduce,
+    "basestring": (str, bytes),
+    "unicode": str,
+    "long": int,
+    "unichr": chr,
+    "raw_input": input,
+    "intern": sys.intern,
+}
+
+
+@contextmanager
+def python2_builtins() -> Iterator[None]:
+    """``past`` and ``past.builtins`` stood in for while a file imports, unless ``past`` is installed."""
+    if "past" in sys.modules or importlib.util.find_spec("past") is not None:
+        yield
+        return
+    past, builtins = ModuleType("past"), ModuleType("past.builtins")
+    past.__path__ = []  # a package: past.builtins is its module
+    past.__doc__ = builtins.__doc__ = "backprop-oracle's stand-in for the future package's past.builtins"
+    vars(builtins).update(PY2_BUILTINS)
+    past.builtins = builtins  # type: ignore[attr-defined]
+    stand_ins = {"past": past, "past.builtins": builtins}
+    sys.modules.update(stand_ins)
+    try:
+        yield
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
+
+class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves a course's stand-in (``Course.stand_ins``) for a module no other finder finds: last on
+    ``sys.meta_path``, so a built extension wins. ``served`` lists the names it made."""
+
+    def __init__(self, table: Mapping[str, ModuleType]) -> None:
+        self.table, self.served = dict(table), list[str]()
+
+    def find_spec(
+        self, fullname: str, path: Any, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname.rpartition(".")[2] not in self.table:
+            return None
+        self.served.append(fullname)
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        # Copied from the module the course imported: importing it here would put the oracle's
+        # modules back in a worker's sys.modules, as if the submission had imported them.
+        source = self.table[module.__name__.rpartition(".")[2]]
+        vars(module).update({k: v for k, v in vars(source).items() if not k.startswith("__")})
+
+
+@contextmanager
+def stand_ins(courses: Iterable[Course]) -> Iterator[None]:
+    """The courses' stand-ins for modules that need a build step, while a file imports."""
+    finder = StandIns({k: v for course in courses for k, v in course.stand_ins.items()})
+    sys.meta_path.append(finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+        for name in finder.served:
+            sys.modules.pop(name, None)
