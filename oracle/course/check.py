@@ -9,9 +9,11 @@ CSV (``submission``, ``file``, ``autodiff`` first), a table submissions x target
 
 The submission's code runs in a worker process of its own (``oracle.course.isolation.sessions``),
 under a time limit per target and a memory limit: it cannot hang, crash or rewrite the
-checker, nor see the JAX reference. ``--no-isolate`` runs it in this process, as a
+checker, nor see the JAX reference; the worker is confined (``--confine``: files, network,
+processes, ``oracle.course.isolation.confine``). ``--no-isolate`` runs it in this process, as a
 debugger wants. Exit 0: every row clean; 1: a row failed (mismatch, error, timeout...);
-2: bad input. The checker exits 0 only after it has written its verdicts.
+2: bad input. The checker exits 0 only after it has written its verdicts, and its exit code
+and summaries come from the rows it judged, never from the CSV read back.
 """
 
 from __future__ import annotations

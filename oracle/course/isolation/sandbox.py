@@ -17,12 +17,11 @@ costs one ``timeout`` or ``error`` row, and the check goes on; what it prints go
 ``/dev/null``; files it writes with relative paths land in a temporary folder that is
 removed.
 
-What it does not: it is not a security sandbox against someone with a shell. The
-worker runs as the same user, with the network and the filesystem open: it can read
-and write any file that user can (absolute paths), signal the judge by its process id,
-or detach processes of its own (``setsid``) that outlive the check. Keep grading
-separate from anything that matters (a CI runner or a container). Its ``autodiff``
-column is a hint for course staff, not a control: a submission can hide what it imports.
+What it does not do alone: the worker runs as the same user. What it may read, write,
+reach, signal and leave behind is decided by its confinement (``oracle.course.isolation.confine``:
+Landlock, namespaces, seccomp, limits; ``--confine``), as far as the kernel offers it. Its
+``autodiff`` column is a hint for course staff, not a control: a submission can hide what
+it imports.
 
 Isolation needs POSIX (``fork``, file descriptors passed over a Unix socket; on Linux
 ``prctl`` makes workers die with the zygote); elsewhere ``--no-isolate`` checks in the

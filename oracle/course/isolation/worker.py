@@ -118,7 +118,7 @@ def zygote(control_fd: int, judge_pid: int) -> None:
                             int(request["max_memory"]),
                             int(request.get("cpu", CPU_DEFAULT)),
                             str(request.get("confine", "auto")),
-                            (judge_pid, me, judge_group),
+                            (judge_pid, me, judge_group, -judge_group, -me),  # -: process groups
                         )
                         _become_worker(fds[0], me, folder, limits)
                         status = 0
@@ -274,7 +274,8 @@ def _become_worker(fd: int, zygote_pid: int, folder: str, limits: Limits) -> Non
     tempfile.tempdir = folder
     sys.dont_write_bytecode = True  # no __pycache__ in the submission's folders
     sock = socket.socket(fileno=fd)
-    confined = Confined(limits.confine, layers, folder, (*limits.protected, keeper))
+    keepers = (keeper,) if layers.pidns else ()  # without namespaces, the worker is its own keeper
+    confined = Confined(limits.confine, layers, folder, (*limits.protected, *keepers))
     Worker(sock, SetAside(), confined).serve()
 
 
