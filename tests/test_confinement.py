@@ -102,7 +102,9 @@ def digests(folder: Path) -> dict[str, str]:
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*.py"))}
 
 
-def check_class(root: Path, attackers: list[str], *options: str, bob: bool = False) -> Run:
+def check_class(
+    root: Path, attackers: list[str], *options: str, bob: bool = False, launcher: Path | None = None
+) -> Run:
     folder = make_class(root, attackers, bob)
     (root / "out").mkdir()
     connections: list[bytes] = []
@@ -111,7 +113,8 @@ def check_class(root: Path, attackers: list[str], *options: str, bob: bool = Fal
     env = dict(os.environ, PYTHONPATH=str(ROOT), HOSTILE_TAG=tag, HOSTILE_PORT=str(port))
     env["HOSTILE_OUT"] = str(root / "out")
     honest = {k: v for k, v in digests(folder).items() if "alice" in k or "carol" in k}
-    argv = [sys.executable, "-m", "oracle", "check", "--submissions", "class", "--out", "out/class.csv"]
+    argv = [sys.executable, *([str(launcher)] if launcher else []), "-m", "oracle", "check"]
+    argv += ["--submissions", "class", "--out", "out/class.csv"]
     argv += ["--target", "relu", "--seeds", "1", "--timeout", "5", "--workers", "1", *options]
     done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=900)
     time.sleep(LINGER)
@@ -422,3 +425,38 @@ def test_strict_refuses_to_check_without_every_layer(
     err = capsys.readouterr().err
     assert code == 2 and "--confine strict: this machine cannot confine processes (a PID namespace" in err
     assert not (tmp_path / "c.csv").exists()
+
+
+# ------------------------------------------- where user namespaces are refused
+
+WITHOUT_NAMESPACES = """
+import os, sys
+sys.path.insert(0, {isolation!r})
+import seccomp
+
+seccomp.REFUSED, seccomp.SIGNALLING = {{"unshare": 272}}, {{}}  # as AppArmor on Ubuntu 24.04 does
+seccomp.install([])
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
+
+
+@pytest.mark.slow
+def test_without_user_namespaces_what_a_submission_leaves_behind_is_still_killed(tmp_path: Path) -> None:
+    if not confine.probe().seccomp:
+        pytest.skip("no seccomp filter for this machine: cannot refuse namespaces to the check")
+    launcher = tmp_path / "launcher.py"
+    launcher.write_text(WITHOUT_NAMESPACES.format(isolation=str(ISOLATION)))
+    attackers = ["detaches", "signals_checker", "burns_cpu", "steals"]  # fork_bomb: see below
+    run = check_class(tmp_path, attackers, launcher=launcher)
+    try:
+        layers = f"confined: landlock {confine.probe().landlock}, seccomp"
+        assert layers in run.stdout and "pidns" not in run.stdout
+        got = verdicts(run)
+        assert {name: got[f"{name}.py"] for name in attackers} == dict.fromkeys(attackers, "fail")
+        assert (got["alice.py"], got["carol"], run.code) == ("pass", "pass", 1)
+        assert alive_with(run.tag) == []  # the detached grandchild: killed through the subreaper
+    finally:
+        for pid in alive_with(run.tag):
+            os.kill(pid, signal.SIGKILL)
+    # Without a PID namespace only RLIMIT_NPROC caps a fork bomb, and Linux does not apply it
+    # to root: fork_bomb.py is left out here (README: what confinement does not guarantee).

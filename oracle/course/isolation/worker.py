@@ -92,6 +92,7 @@ def zygote(control_fd: int, judge_pid: int) -> None:
         judge_group = os.getpgid(judge_pid)
     except OSError:
         judge_group = judge_pid
+    checker = _parent_of(judge_pid) or judge_pid  # the check's main process, if the judge is a --workers one
     control = socket.socket(fileno=control_fd)
     folders: dict[int, str] = {}  # worker pid -> its folder
     released: set[int] = set()  # workers told to exit: reaped when they have, without waiting
@@ -118,7 +119,7 @@ def zygote(control_fd: int, judge_pid: int) -> None:
                             int(request["max_memory"]),
                             int(request.get("cpu", CPU_DEFAULT)),
                             str(request.get("confine", "auto")),
-                            (judge_pid, me, judge_group, -judge_group, -me),  # -: process groups
+                            (judge_pid, me, judge_group, -judge_group, -me, checker),  # -: groups
                         )
                         _become_worker(fds[0], me, folder, limits)
                         status = 0
@@ -142,6 +143,15 @@ def zygote(control_fd: int, judge_pid: int) -> None:
         _sweep(set())  # the judge is gone: every worker, and all they left, with it
         for folder in folders.values():
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _parent_of(pid: int) -> int:
+    """The parent of process ``pid`` (0 if it cannot be told)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return int(handle.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _sweep(workers: set[int]) -> None:
