@@ -6,12 +6,12 @@ choice of them get one to three functions replaced by their buggy twins from
 ``tests/course_samples/buggy.py``. Every check uses ``--seeds 1``.
 
 - ``per submission``: the cost of one submission, in-process (the judge imports it and
-  calls its code, as ``check`` did before isolation) and isolated (a worker forked for
-  it, the files imported there, every case asked over the socket). Both run in this
-  process, submission by submission in turn (in-process first for even submissions,
-  isolated first for odd ones), so a slow spell of the shared machine hits both alike;
-  the figures are medians over the class, after a warm-up of five submissions. The
-  ratio isolated / in-process is isolation's cost (goal: <= 1.5).
+  calls its code, as ``check`` did before isolation), isolated (a worker forked for
+  it, confined, the files imported there, every case asked over the socket) and isolated
+  with ``--confine off``. All three run in this process, submission by submission in
+  turn (the order turns with each submission), so a slow spell of the shared machine
+  hits them alike; the figures are medians over the class, after a warm-up of five
+  submissions. The ratio isolated / in-process is isolation's cost (goal: <= 1.5).
 - ``class, ...``: ``python -m oracle check --submissions DIR`` as a fresh process, timed
   from start to exit (JAX, the zygote and the summary included): in-process with one
   judging process, isolated with one, and isolated with the default (every core).
@@ -117,22 +117,28 @@ def timeout_cost(work: Path, seconds: float = 2.0, repeats: int = 3) -> float:
     return statistics.median(times["hangs"]) - statistics.median(times["clean"])
 
 
-def per_submission(folder: Path) -> tuple[float, float]:
-    """Median seconds per submission (in-process, isolated), the two interleaved in this process."""
+def per_submission(folder: Path) -> tuple[float, float, float]:
+    """Median seconds per submission (in-process, isolated and confined, isolated unconfined),
+    the three interleaved in this process (their order turns with each submission)."""
     from oracle.course.grading.submission import check_submission, make_submission
     from oracle.course.isolation.sandbox import shared
     from oracle.course.isolation.sessions import Options
 
-    modes = {"in-process": Options(seeds=1, isolate=False), "isolated": Options(seeds=1)}
+    modes = {
+        "in-process": Options(seeds=1, isolate=False),
+        "isolated": Options(seeds=1),
+        "unconfined": Options(seeds=1, confine="off"),
+    }
     shared().wait_ready()
     times: dict[str, list[float]] = {mode: [] for mode in modes}
     for i, path in enumerate(sorted(folder.glob("*.py"))):
-        for mode in sorted(modes, reverse=i % 2 == 1):
+        order = list(modes)
+        for mode in order[i % 3 :] + order[: i % 3]:
             start = time.perf_counter()
             check_submission(make_submission(path, path.name), modes[mode])
             if i >= 5:  # the first ones compile JAX's side of every target
                 times[mode].append(time.perf_counter() - start)
-    return statistics.median(times["in-process"]), statistics.median(times["isolated"])
+    return tuple(statistics.median(times[mode]) for mode in modes)  # type: ignore[return-value]
 
 
 def run(quick: bool = False, size: int | None = None) -> list[Row]:
@@ -141,7 +147,7 @@ def run(quick: bool = False, size: int | None = None) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench-class-") as tmp:
         work = Path(tmp)
         planted = synthesize(work / "class", size)
-        here, isolated = per_submission(work / "class")
+        here, isolated, unconfined = per_submission(work / "class")
         in_process = check(work / "class", work / "in" / "c.csv", "--no-isolate", "--workers", "1")
         one = check(work / "class", work / "iso" / "c.csv", "--workers", "1")
         parallel = check(work / "class", work / "par" / "c.csv")
@@ -160,7 +166,16 @@ def run(quick: bool = False, size: int | None = None) -> list[Row]:
             size - 5,
             isolated,
             ratio(isolated, here),
-            f"median; {isolated / here:.2f}x in-process (goal <= 1.5)",
+            f"median, confined (--confine auto); {isolated / here:.2f}x in-process (goal <= 1.5)",
+        ),
+        Row(
+            name,
+            "per submission, isolated, --confine off",
+            label,
+            size - 5,
+            unconfined,
+            ratio(unconfined, here),
+            f"median; {unconfined / here:.2f}x in-process; confinement adds {isolated / unconfined:.2f}x",
         ),
         Row(
             name,

@@ -38,6 +38,7 @@ COMMANDS = {
     "merge": ("oracle.campaign.merge", "combine shard CSVs of one campaign into the unsharded CSV"),
     "replay": ("oracle.campaign.replay", "judge one case file and show every input's verdict"),
     "check": ("oracle.course.check", "check the gates, layers and losses in a course .py file"),
+    "verify": ("oracle.verify", "check that CSVs are byte for byte what their runs wrote (<csv>.json)"),
     "mlp": ("oracle.mlp", "train the lecture's two-layer network three ways, side by side"),
 }
 

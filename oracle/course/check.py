@@ -9,31 +9,39 @@ CSV (``submission``, ``file``, ``autodiff`` first), a table submissions x target
 
 The submission's code runs in a worker process of its own (``oracle.course.isolation.sessions``),
 under a time limit per target and a memory limit: it cannot hang, crash or rewrite the
-checker, nor see the JAX reference. ``--no-isolate`` runs it in this process, as a
+checker, nor see the JAX reference; the worker is confined (``--confine``: files, network,
+processes, ``oracle.course.isolation.confine``). ``--no-isolate`` runs it in this process, as a
 debugger wants. Exit 0: every row clean; 1: a row failed (mismatch, error, timeout...);
-2: bad input. The checker exits 0 only after it has written its verdicts.
+2: bad input. The checker exits 0 only after it has written its verdicts, and its exit code
+and summaries come from the rows it judged, never from the CSV read back.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oracle.core.compare import DTYPES
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
 from oracle.core.options import MAX_SEED, memory_size, shard, whole_number
-from oracle.core.output import check_writable
+from oracle.core.output import check_writable, write_atomic
 from oracle.core.record import STATUSES, Record, to_frame
 from oracle.course import DEFAULT_SEEDS
 from oracle.course.grading.submission import SubmissionCheck, make_submission
+from oracle.course.isolation.confine import CONFINE_MODES, confinement_for
 from oracle.course.isolation.sessions import Options
 from oracle.course.judging.verdicts import target_summary
+from oracle.verify import FILE_FORMAT, digest_path, write_digest
+
+if TYPE_CHECKING:
+    from oracle.course.grading.classes import Written
 
 MAX_SEEDS = 1000  # 3 is the default; more than this is a typo (--seeds 1e8), not a check
 MIN_MEMORY = (
@@ -112,6 +120,13 @@ def register(subparsers: Any, name: str) -> None:
     isolation.add_argument(
         "--no-isolate", action="store_true", help="run the student's code in this process (for debugging)"
     )
+    isolation.add_argument(
+        "--confine",
+        choices=CONFINE_MODES,
+        default="auto",
+        help="confine each worker with what the kernel offers (auto), refuse to run without file "
+        "system, network and process confinement (strict), or not at all (off; default: auto)",
+    )
     many = parser.add_argument_group("many submissions")
     many.add_argument(
         "--workers", type=whole_number(1), default=os.cpu_count() or 1, help="judging processes (all cores)"
@@ -162,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
         isolate=not args.no_isolate,
         timeout=args.timeout,
         max_memory=args.max_memory,
+        confine=args.confine if not args.no_isolate else "off",
     )
     if len(args.paths) == 1 and not args.submissions and _one_file(Path(args.paths[0])):
         return run_file(args.paths[0], options, args.out, args.verbose)
@@ -189,11 +205,13 @@ def run_file(path_text: str, options: Options, out_text: str, verbose: bool) -> 
     if not path.exists():
         raise UserError(f"{path}: no such file")
     out = check_writable(out_text)
+    check_writable(digest_path(out), f"--out {out}: its metadata")
+    confinement = confinement_for(options)
     check = SubmissionCheck(make_submission(path, path_text, single=True), options)
     found = check.load()
     last = options.seed + options.seeds - 1
     seeds = f"seed {options.seed}" if options.seeds == 1 else f"seeds {options.seed}-{last}"
-    print(f"checking {path}: {_many(len(found), 'target')}, {seeds}, {options.dtype}")
+    print(f"checking {path}: {_many(len(found), 'target')}, {seeds}, {options.dtype}, {confinement}")
     records: list[Record] = []
     try:
         for result in check.targets():
@@ -201,12 +219,20 @@ def run_file(path_text: str, options: Options, out_text: str, verbose: bool) -> 
             print_target(result.found, result.records, options, verbose)
     finally:  # the records computed so far reach the disk, whatever happens
         check.close()
-        to_frame(records, target=True).to_csv(out, index=False)
+        text = to_frame(records, target=True).to_csv(index=False)
+        write_atomic(out, text)
+        write_digest(out, text, FILE_FORMAT, {"options": options_text(options), "confinement": confinement})
     if check.autodiff:
         print(f"note: the file imports {', '.join(check.autodiff)} (autodiff: a course-policy question)")
     summary = f"{_many(len(found), 'target')}, {_many(len(records), 'record')}: {_counts(records)}"
     print(f"{summary}; wrote {out}")
-    return EXIT_DIVERGENCE if any(r.failed for r in records) else EXIT_CLEAN
+    return EXIT_DIVERGENCE if any(r.failed for r in records) else EXIT_CLEAN  # from memory, never the file
+
+
+def options_text(options: Options) -> dict[str, Any]:
+    body = dataclasses.asdict(options)
+    body["names"] = list(options.names) if options.names is not None else None
+    return body
 
 
 def print_target(found: Any, records: Sequence[Record], options: Options, verbose: bool) -> None:
@@ -244,15 +270,17 @@ def run_many(args: argparse.Namespace, options: Options) -> int:
         )
     everyone = [name for name, _ in entries]
     entries = shard_of(entries, args.shard)
-    isolation = "isolated" if options.isolate else "in this process"
+    confinement = confinement_for(options)
+    isolation = f"isolated, {confinement}" if options.isolate else "in this process"
     seeds = _many(options.seeds, "seed")
     print(f"checking {_many(len(entries), 'submission')} ({isolation}), {seeds}, {options.dtype}")
     start = time.perf_counter()
-    done = run_class(entries, options, out, args.workers, args.shard, everyone)
+    written = run_class(entries, options, out, args.workers, args.shard, everyone, confinement)
+    done = written.done
     timing = f"{_many(len(done), 'submission')} in {done[-1] - start:.1f} s" if done else ""
     if len(done) > 1:  # the steady rate, without the start-up (JAX, the zygote, the judging processes)
         timing += f", {(done[-1] - done[0]) / (len(done) - 1):.3f} s each after the first"
-    return summarize(out, timing)
+    return summarize(out, timing, written)
 
 
 def run_merge(args: argparse.Namespace) -> int:
@@ -261,20 +289,23 @@ def run_merge(args: argparse.Namespace) -> int:
     if not args.paths:
         raise UserError("--merge: name the class CSVs to join")
     out = check_outputs(args.out)
-    rows = merge(args.paths, out)
+    written = merge(args.paths, out)
+    rows = len(written.text.splitlines()) - 1
     print(f"merged {rows} rows from {_many(len(args.paths), 'file')} into {out}")
-    return summarize(out, "")
+    return summarize(out, "", written)
 
 
-def summarize(out: Path, timing: str) -> int:
-    """The table, ``class_summary.md`` and ``class_grid.png`` of a class CSV; the exit code it calls for."""
+def summarize(out: Path, timing: str, written: Written) -> int:
+    """The table, ``class_summary.md`` and ``class_grid.png`` of the rows judged (kept in memory,
+    never read back from ``out``: anything may have written there meanwhile); the exit code."""
     from oracle.course.grading import class_summary
-    from oracle.course.grading.classes import read_class
 
-    frame = read_class(out)
+    frame = written.frame()
     markdown, picture = _outputs(out)
+    if written.rewritten:
+        print(f"warning: {out} was changed during the run, not by this check: written again as judged")
     print(class_summary.summary_text(frame))
-    class_summary.write_markdown(frame, markdown)
+    class_summary.write_markdown(frame, markdown, confinement=written.confinement)
     class_summary.plot_grid(frame, picture)
     print(f"wrote {out}, {markdown}, {picture}" + (f" ({timing})" if timing else ""))
     return EXIT_DIVERGENCE if class_summary.failing(frame) or frame.empty else EXIT_CLEAN

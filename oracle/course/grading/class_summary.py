@@ -128,13 +128,16 @@ def summary_text(frame: pd.DataFrame) -> str:
     return "\n".join([*grid_lines(frame), "", legend, counts_line(frame)])
 
 
-def write_markdown(frame: pd.DataFrame, path: str | Path, options: str = "") -> Path:
-    """``class_summary.md``: counts, the grid, and the first failing row of each failing cell."""
+def write_markdown(frame: pd.DataFrame, path: str | Path, options: str = "", confinement: str = "") -> Path:
+    """``class_summary.md``: counts, the grid, and the first failing row of each failing cell;
+    ``confinement``: how the submissions' workers were confined (``oracle.course.isolation.confine``)."""
     path = Path(path)
     lines = ["# Class check", ""]
     if options:
         lines += [f"Options: `{options}`", ""]
     lines += [counts_line(frame), "", *grid_lines(frame, markdown=True), ""]
+    if confinement:
+        lines += [f"Workers {confinement}.", ""]
     bad = frame[frame["status"].isin(FAILING)].drop_duplicates(["submission", "target"])
     if len(bad):
         lines += [

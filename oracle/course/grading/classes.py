@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import time
@@ -197,36 +198,76 @@ def run_class(
     workers: int,
     shard: tuple[int, int],
     everyone: Sequence[str] | None = None,
-) -> list[float]:
-    """Check every submission, its rows appended to ``out`` whole; when each was done (``perf_counter``).
+    confinement: str = "",
+) -> Written:
+    """Check every submission, its rows appended to ``out`` whole; the CSV's text as judged, and
+    when each submission was done (``perf_counter``).
 
     ``everyone`` names the whole class when ``entries`` is a shard of it: the metadata says
-    which class a shard belongs to, so that shards of two classes are never merged.
+    which class a shard belongs to, so that shards of two classes are never merged. The
+    verdict is made from the text kept here, never from the file (``Written``).
     """
     submissions = [make_submission(path, name) for name, path in entries]
     done: list[float] = []
+    kept: list[str] = []
     with RowFile(out) as rows:
         settings = options_json(options) | class_json(
             [name for name, _ in entries] if everyone is None else everyone
         )
+        settings |= {"confinement": confinement}  # the layers the kernel offered (isolation.confine)
         write_atomic(metadata_path(out), Metadata(settings, shard).to_json())  # not finished, until it is
         rows.append(HEADER)
+        kept.append(HEADER)
         count = 0
         interval = 0.5 if os.isatty(2) else 15
         bar = tqdm(total=len(submissions), unit="submission", desc="check", mininterval=interval)
         try:
             for result in results(submissions, options, workers):
-                rows.append(rows_text(result))
+                kept.append(rows_text(result))
+                rows.append(kept[-1])
                 count += len(result.rows)
                 done.append(time.perf_counter())
                 bar.update()
         finally:
             bar.close()
+        written = Written("".join(kept), done, confinement)
+        written.keep(out)
         write_atomic(metadata_path(out), Metadata(settings, shard, True, count, rows.sha256).to_json())
-    return done
+    return written
 
 
-def read_class(path: str | Path) -> pd.DataFrame:
+@dataclasses.dataclass
+class Written:
+    """A class CSV as this run judged and wrote it, kept in memory: what its verdict is made of.
+
+    The file on disk is within reach of anything running as the same user while the run
+    lasts (a submission, when confinement is off or incomplete). ``keep`` compares it with
+    the text judged, and writes the judged text again if they differ (``rewritten``).
+    """
+
+    text: str
+    done: list[float] = dataclasses.field(default_factory=list)
+    confinement: str = ""
+    rewritten: bool = False
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def keep(self, out: Path) -> None:
+        try:
+            on_disk = hashlib.sha256(out.read_bytes()).hexdigest()
+        except OSError:
+            on_disk = ""
+        if on_disk != self.sha256:
+            write_atomic(out, self.text)
+            self.rewritten = True
+
+    def frame(self) -> pd.DataFrame:
+        return read_class(io.StringIO(self.text))
+
+
+def read_class(path: str | Path | io.StringIO) -> pd.DataFrame:
     """A class CSV as written: text columns stay text (empty is ""), empty numbers are NaN."""
     numbers = [c for c in CLASS_COLUMNS if c not in TEXT_COLUMNS]
     return pd.read_csv(
@@ -240,8 +281,8 @@ def read_class(path: str | Path) -> pd.DataFrame:
 # ------------------------------------------------------------------ merge
 
 
-def merge(paths: Sequence[str], out: Path) -> int:
-    """The shards' rows in submission order, as the unsharded run writes them; returns the row count.
+def merge(paths: Sequence[str], out: Path) -> Written:
+    """The shards' rows in submission order, as the unsharded run writes them (and as judged: ``Written``).
 
     Only the finished shards 1..N of one set of options are merged, each as its run wrote it
     (its rows and SHA-256 as its metadata says); anything else is one line naming the file.
@@ -287,11 +328,12 @@ def merge(paths: Sequence[str], out: Path) -> int:
     if missing:
         raise UserError(f"--merge: shard {missing[0]}/{n} is missing")
     options = next(iter(shards.values()))[1].options
+    text = HEADER + "".join("".join(rows[name]) for name in sorted(rows))
     with RowFile(out) as merged:
         write_atomic(metadata_path(out), Metadata(options).to_json())
-        merged.append(HEADER)
-        for name in sorted(rows):
-            merged.append("".join(rows[name]))
+        merged.append(text)
         count = sum(map(len, rows.values()))
+        written = Written(text, confinement=str(options.get("confinement", "")))
+        written.keep(out)
         write_atomic(metadata_path(out), Metadata(options, (1, 1), True, count, merged.sha256).to_json())
-    return count
+    return written

@@ -54,6 +54,7 @@ class Submission:
     name: str
     files: tuple[File, ...]
     single: bool = False  # one .py file named by the user: import problems are the user's (exit 2)
+    root: Path | None = None  # what its confined worker may read of the disk (make_submission)
 
 
 @dataclass
@@ -75,7 +76,7 @@ class SubmissionCheck:
 
     def __init__(self, submission: Submission, options: Options, zygote: Zygote | None = None) -> None:
         self.submission, self.options = submission, options
-        self.session = Isolated(options, zygote) if options.isolate else InProcess(options)
+        self.session = Isolated(options, zygote, submission.root) if options.isolate else InProcess(options)
         self.found: list[Found] = []
         self.problems: list[tuple[File, str, str]] = []  # files that failed to import: status, detail
 
@@ -237,5 +238,7 @@ def make_submission(path: Path, name: str, *, single: bool = False) -> Submissio
     """A file, or a folder of the course's layout, as one submission named ``name``."""
     if path.is_dir() and not single:
         files = tuple(File(p, str(p), p.relative_to(path).as_posix()) for p in submission_files(path))
-        return Submission(name, files)
-    return Submission(name, (File(path, str(path), path.name),), single)
+        return Submission(name, files, root=path)
+    # one file named alone may import its siblings (its assignment folder); one file of a
+    # class is all its worker reads: its siblings are classmates
+    return Submission(name, (File(path, str(path), path.name),), single, root=path.parent if single else path)

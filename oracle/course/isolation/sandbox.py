@@ -17,12 +17,11 @@ costs one ``timeout`` or ``error`` row, and the check goes on; what it prints go
 ``/dev/null``; files it writes with relative paths land in a temporary folder that is
 removed.
 
-What it does not: it is not a security sandbox against someone with a shell. The
-worker runs as the same user, with the network and the filesystem open: it can read
-and write any file that user can (absolute paths), signal the judge by its process id,
-or detach processes of its own (``setsid``) that outlive the check. Keep grading
-separate from anything that matters (a CI runner or a container). Its ``autodiff``
-column is a hint for course staff, not a control: a submission can hide what it imports.
+What it does not do alone: the worker runs as the same user. What it may read, write,
+reach, signal and leave behind is decided by its confinement (``oracle.course.isolation.confine``:
+Landlock, namespaces, seccomp, limits; ``--confine``), as far as the kernel offers it. Its
+``autodiff`` column is a hint for course staff, not a control: a submission can hide what
+it imports.
 
 Isolation needs POSIX (``fork``, file descriptors passed over a Unix socket; on Linux
 ``prctl`` makes workers die with the zygote); elsewhere ``--no-isolate`` checks in the
@@ -50,6 +49,7 @@ from oracle.course.isolation import wire
 
 STARTUP = 300.0  # seconds for a zygote to import the registry (a few on a quiet machine; CI can be slow)
 CONTROL = 30.0  # seconds for the zygote to answer a fork or an end request
+POLL = 0.25  # seconds between two looks at a zygote that does not answer: is it stopped?
 
 # The zygote's first lines, before anything imports oracle: pandas, which oracle.core.record
 # imports for writing CSVs (never done in a worker), is imported on first use only; it is
@@ -66,6 +66,9 @@ sys.modules["pandas"] = Deferred("pandas")
 from oracle.course.isolation.worker import zygote
 zygote(int(sys.argv[1]), int(sys.argv[2]))
 """
+
+
+Asked = tuple[int, int, str]  # what a worker is forked with: max_memory, cpu seconds, confinement
 
 
 class SandboxError(WorkerDied):
@@ -89,8 +92,8 @@ class Zygote:
         self.control: socket.socket | None = None
         self.ready = False
         self.buffer = b""  # what was read from the control channel past the last whole reply
-        self.forking: list[tuple[socket.socket, int]] = []  # forks asked for, not yet answered
-        self.spare: list[tuple[int, socket.socket, int]] = []  # (pid, socket, max_memory) forked ahead
+        self.forking: list[tuple[socket.socket, Asked]] = []  # forks asked for, not yet answered
+        self.spare: list[tuple[int, socket.socket, Asked]] = []  # (pid, socket, limits) forked ahead
         self.folder = tempfile.mkdtemp(prefix="oracle-zygote-")
         self.errors = os.path.join(self.folder, "stderr")
 
@@ -134,21 +137,38 @@ class Zygote:
         self.ready = True
 
     def _answer(self, seconds: float) -> dict[str, Any]:
-        """The next reply on the control channel (one JSON line)."""
+        """The next reply on the control channel (one JSON line); a stopped zygote is seen
+        within ``POLL`` seconds (``SandboxError``: it is killed and started again)."""
         assert self.control is not None
-        self.control.settimeout(seconds)
-        try:
-            while b"\n" not in self.buffer:
+        deadline = time.monotonic() + seconds
+        while b"\n" not in self.buffer:
+            self.control.settimeout(max(min(POLL, deadline - time.monotonic()), 0.001))
+            try:
                 chunk = self.control.recv(4096)
-                if not chunk:
-                    raise SandboxError(f"the zygote process ended{self._stderr()}")
-                self.buffer += chunk
-        except TimeoutError:
-            raise SandboxError(f"the zygote did not answer within {seconds:g} s") from None
+            except TimeoutError:
+                if self._stopped():
+                    raise SandboxError("the zygote was stopped (SIGSTOP or SIGTSTP)") from None
+                if time.monotonic() >= deadline:
+                    raise SandboxError(f"the zygote did not answer within {seconds:g} s") from None
+                continue
+            if not chunk:
+                raise SandboxError(f"the zygote process ended{self._stderr()}")
+            self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
         message = json.loads(line)
         assert isinstance(message, dict)
         return message
+
+    def _stopped(self) -> bool:
+        """Whether the zygote is stopped (its state in ``/proc``: T); False where that cannot be read."""
+        if self.process is None:
+            return False
+        try:
+            with open(f"/proc/{self.process.pid}/stat", "rb") as handle:
+                state = handle.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state in (b"T", b"t")
 
     def _stderr(self) -> str:
         try:
@@ -158,11 +178,13 @@ class Zygote:
             lines = []
         return f": {lines[-1]}" if lines else ""
 
-    def _ask_fork(self, max_memory: int) -> None:
+    def _ask_fork(self, limits: Asked) -> None:
         """Ask for a worker; its pid is read later (``_settle``), in the order asked."""
         assert self.control is not None
         ours, theirs = socket.socketpair()
-        request = json.dumps({"op": "fork", "max_memory": max_memory}).encode() + b"\n"
+        max_memory, cpu, confine = limits
+        fork = {"op": "fork", "max_memory": max_memory, "cpu": cpu, "confine": confine}
+        request = json.dumps(fork).encode() + b"\n"
         try:
             socket.send_fds(self.control, [request], [theirs.fileno()])
         except OSError:
@@ -170,32 +192,35 @@ class Zygote:
             raise
         finally:
             theirs.close()
-        self.forking.append((ours, max_memory))
+        self.forking.append((ours, limits))
 
     def _settle(self) -> None:
         """Read the answers to the forks asked for: they come before any other answer."""
         while self.forking:
-            sock, max_memory = self.forking[0]
+            sock, limits = self.forking[0]
             pid = int(self._answer(CONTROL)["pid"])
             self.forking.pop(0)
-            self.spare.append((pid, sock, max_memory))
+            self.spare.append((pid, sock, limits))
 
-    def fork(self, max_memory: int) -> WorkerHandle:
-        """A new worker process, limited to ``max_memory`` bytes of address space (forked ahead if it can)."""
+    def fork(self, max_memory: int, cpu: int = 300, confine: str = "auto") -> WorkerHandle:
+        """A new worker process, limited to ``max_memory`` bytes of address space and ``cpu``
+        seconds, confined as ``confine`` says (``oracle.course.isolation.confine``); forked ahead
+        if it can."""
+        asked: Asked = (max_memory, cpu, confine)
         for attempt in (1, 2):  # a zygote that a submission killed is started again, once
             self.start()
             try:
                 self._wait_ready()
                 self._settle()
-                for pid, sock, memory in [s for s in self.spare if s[2] != max_memory]:
-                    self.spare.remove((pid, sock, memory))  # forked for other limits: not this one
+                for pid, sock, limits in [s for s in self.spare if s[2] != asked]:
+                    self.spare.remove((pid, sock, limits))  # forked for other limits: not this one
                     sock.close()
                     self.end(pid, kill=True)
                 if not self.spare:
-                    self._ask_fork(max_memory)
+                    self._ask_fork(asked)
                     self._settle()
                 pid, sock, _ = self.spare.pop(0)
-                self._ask_fork(max_memory)  # the next one, forked while this one works
+                self._ask_fork(asked)  # the next one, forked while this one works
                 return WorkerHandle(self, pid, sock)
             except (SandboxError, OSError):
                 self.close()

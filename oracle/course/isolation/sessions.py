@@ -11,13 +11,14 @@ each target gets ``Options.timeout`` seconds of the worker's time over all its c
 each file's import ``IMPORTING`` times as much (an import of scipy or matplotlib takes
 seconds on a busy machine). A target that runs out of time, or during which the worker
 dies or sends something malformed, raises ``Stopped`` (one ``timeout`` or ``error`` row);
-the next request starts a new worker and imports the files again.
+the next request starts a new worker, which imports again only the file that request needs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from oracle.course.reference import Reference
 from oracle.course.registry import COURSES
 
 IMPORTING = 3  # importing a file gets this many timeouts
+CPU_TIMEOUTS = 30  # a worker's CPU seconds (RLIMIT_CPU), in timeouts: far above an honest submission's
 SELF_JUDGED = 10  # a target judged in the worker, JAX compilations included, gets this many timeouts
 SELF_WARNING = "judged in the submission's process against the reference its file registered itself"
 
@@ -63,6 +65,7 @@ class Options:
     timeout: float = 10.0  # seconds per target (IMPORTING times that per file imported)
     max_memory: int = 2048 << 20  # bytes of address space per worker
     course: str = ""  # the course the files follow ("": read off each file, ``registry.recognize``)
+    confine: str = "auto"  # auto, strict or off: oracle.course.isolation.confine
 
 
 @dataclass(frozen=True)
@@ -163,11 +166,13 @@ class InProcess:
 class Isolated:
     """The submission's code in a worker process, one per submission, started again after a stop."""
 
-    def __init__(self, options: Options, zygote: Zygote | None = None) -> None:
+    def __init__(self, options: Options, zygote: Zygote | None = None, root: Path | None = None) -> None:
         self.options = options
+        self.root = root  # the submission's folder or file: all a confined worker may read of the class
         self.zygote = zygote or shared()
         self.worker: WorkerHandle | None = None
         self.loaded: list[tuple[int, Path, str, bool]] = []  # files imported, to import again after a restart
+        self.imported: set[int] = set()  # the files the current worker has imported
         self.autodiff: list[str] = []
         self.pending: Pending | None = None  # a case whose answer has not been read yet
 
@@ -192,7 +197,8 @@ class Isolated:
             self._stop(kill=True)
             detail = "the zygote that forked the submission's process was killed meanwhile"
             raise Stopped(ERROR, f"{what}: {detail}")
-        worker = self._worker(what)  # a start or restart has time limits of its own
+        needs = header.get("file") if header.get("op") in ("call", "judge") else None
+        worker = self._worker(what, needs)  # a start or restart has time limits of its own
         deadline = time.monotonic() + seconds
         with contextlib.suppress(Timeout, Gone):  # it does not even read: its answer will say why
             worker.send(header, arrays, deadline)
@@ -235,15 +241,21 @@ class Isolated:
             with contextlib.suppress(Stopped):
                 pending.resolve()
 
-    def _worker(self, what: str) -> WorkerHandle:
+    def _worker(self, what: str, needs: int | None = None) -> WorkerHandle:
+        """The worker (forked if there is none), with file ``needs`` imported: after a restart,
+        only the files the next requests need are imported again, each when first needed."""
         if self.worker is None:
-            self.worker = self.zygote.fork(self.options.max_memory)
-            for index, path, shown, strict in self.loaded:  # a restart: the files again
+            o = self.options
+            self.worker = self.zygote.fork(o.max_memory, math.ceil(CPU_TIMEOUTS * o.timeout), o.confine)
+            self.imported = set()
+        for index, path, shown, strict in self.loaded:
+            if index == needs and index not in self.imported:
                 try:
                     self._load(index, path, shown, strict)
                 except LoadFailed as failed:
                     self._stop(kill=True)
                     raise Stopped(failed.status, f"{what}: could not start again ({failed.detail})") from None
+        assert self.worker is not None
         return self.worker
 
     def _stop(self, kill: bool) -> str:
@@ -262,6 +274,7 @@ class Isolated:
             "op": "load",
             "file": index,
             "path": str(path.resolve()),
+            "root": str((self.root or path).resolve()),
             "shown": shown,
             "names": list(self.options.names) if self.options.names is not None else None,
             "course": self.options.course,
@@ -293,6 +306,7 @@ class Isolated:
         except (KeyError, TypeError, ProtocolError) as exc:
             self._stop(kill=True)
             raise LoadFailed(ERROR, f"importing {shown}: a malformed answer ({exc})") from None
+        self.imported.add(index)
         return listing
 
     def runner(self, index: int, name: str, what: str) -> Callable[..., Outcome]:

@@ -50,6 +50,7 @@ import numpy as np
 from oracle.core.errors import UserError
 from oracle.course import check_target
 from oracle.course.calling.calls import FD_KINDS, describe_exception, run
+from oracle.course.isolation import confine
 from oracle.course.isolation.wire import Gone, get_settings, put_outcome, receive, send
 from oracle.course.judging.samplers import normal
 from oracle.course.loading.finding import Target, find_targets, load_module, select_targets
@@ -72,6 +73,9 @@ AUTODIFF = {
 SET_ASIDE = {"jax": "jax", "jaxlib": "jax", "oracle": "oracle"}  # top-level module -> its group
 FILE_LIMIT = 64 << 20  # bytes a worker may write to one file
 NICE = 5  # a worker runs at a lower priority than its judge
+CPU_DEFAULT = 300  # CPU seconds of a worker, when the judge does not say
+OWN_PACKAGES = ("oracle", "reference")  # of this project: a worker may read these, not its tests
+PR_SET_CHILD_SUBREAPER = 36
 _PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -82,6 +86,13 @@ def zygote(control_fd: int, judge_pid: int) -> None:
     """Serve the judge's requests on ``control_fd`` until the judge is gone: fork workers, reap them."""
     _die_with_parent(judge_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the judge's to handle
+    if sys.platform.startswith("linux"):  # orphans of its workers become its children (_sweep)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1)
+    try:
+        judge_group = os.getpgid(judge_pid)
+    except OSError:
+        judge_group = judge_pid
+    checker = _parent_of(judge_pid) or judge_pid  # the check's main process, if the judge is a --workers one
     control = socket.socket(fileno=control_fd)
     folders: dict[int, str] = {}  # worker pid -> its folder
     released: set[int] = set()  # workers told to exit: reaped when they have, without waiting
@@ -95,6 +106,7 @@ def zygote(control_fd: int, judge_pid: int) -> None:
                 shutil.rmtree(folders.pop(pid, ""), ignore_errors=True)
             if request is None:
                 return  # the judge closed the channel or died
+            _sweep(set(folders) | released)  # what a worker left behind (no PID namespace)
             if request.get("op") == "fork" and len(fds) == 1:
                 folder = tempfile.mkdtemp(prefix="worker-", dir=os.getcwd())  # in the judge's folder for it
                 me = os.getpid()
@@ -103,7 +115,13 @@ def zygote(control_fd: int, judge_pid: int) -> None:
                     status = 1
                     try:
                         control.close()
-                        _become_worker(fds[0], me, folder, int(request["max_memory"]))
+                        limits = Limits(
+                            int(request["max_memory"]),
+                            int(request.get("cpu", CPU_DEFAULT)),
+                            str(request.get("confine", "auto")),
+                            (judge_pid, me, judge_group, -judge_group, -me, checker),  # -: groups
+                        )
+                        _become_worker(fds[0], me, folder, limits)
                         status = 0
                     finally:
                         os._exit(status)
@@ -122,8 +140,41 @@ def zygote(control_fd: int, judge_pid: int) -> None:
                     os.close(fd)
                 _reply(control, {"error": f"unknown request {request!r}"})
     finally:
+        _sweep(set())  # the judge is gone: every worker, and all they left, with it
         for folder in folders.values():
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _parent_of(pid: int) -> int:
+    """The parent of process ``pid`` (0 if it cannot be told)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return int(handle.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _sweep(workers: set[int]) -> None:
+    """Kill and reap every child of the zygote that is not a worker: processes a worker
+    detached (a double fork, ``setsid``), reparented here as the zygote is their subreaper."""
+    for _ in range(1000):  # a process killed may leave children of its own: reparented here
+        stray = [p for p in _children() if p not in workers]
+        if not stray:
+            return
+        for pid in stray:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in stray:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _children() -> list[int]:
+    try:
+        with open(f"/proc/self/task/{os.getpid()}/children") as handle:
+            return [int(p) for p in handle.read().split()]
+    except OSError:
+        return []
 
 
 def _reaped(pid: int) -> bool:
@@ -197,12 +248,29 @@ def _die_with_parent(parent: int) -> None:
 # --------------------------------------------------------------- a worker
 
 
-def _become_worker(fd: int, zygote_pid: int, folder: str, max_memory: int) -> None:
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What the judge asks of a worker: its address space, CPU seconds and confinement."""
+
+    max_memory: int
+    cpu: int
+    confine: str  # auto, strict or off (oracle.course.isolation.confine)
+    protected: tuple[int, ...]  # the judge, the zygote, the judge's process group: never signalled
+
+
+def _become_worker(fd: int, zygote_pid: int, folder: str, limits: Limits) -> None:
     os.setsid()  # a session of its own: a signal to its parent's group cannot reach the judge
     os.nice(NICE)  # the judge, which wakes it with every request, keeps its core meanwhile
     _die_with_parent(zygote_pid)
+    keeper = os.getpid()
+    if limits.confine != "off":  # from here on, in namespaces of its own when the kernel allows
+        layers = confine.enter(limits.cpu, fd)
+    else:
+        layers = confine.Layers()
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu, limits.cpu + 1))
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # too large a file: an OSError in the code that wrote it
+    max_memory = limits.max_memory
     resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -211,9 +279,37 @@ def _become_worker(fd: int, zygote_pid: int, folder: str, max_memory: int) -> No
         os.dup2(null, std)
     os.close(null)
     os.chdir(folder)
+    for name in ("TMPDIR", "HOME", "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        os.environ[name] = folder  # the one folder it may write in, once confined
+    tempfile.tempdir = folder
     sys.dont_write_bytecode = True  # no __pycache__ in the submission's folders
     sock = socket.socket(fileno=fd)
-    Worker(sock, SetAside()).serve()
+    keepers = (keeper,) if layers.pidns else ()  # without namespaces, the worker is its own keeper
+    confined = Confined(limits.confine, layers, folder, (*limits.protected, *keepers))
+    Worker(sock, SetAside(), confined).serve()
+
+
+@dataclasses.dataclass
+class Confined:
+    """A worker's confinement: namespaces and limits from its fork, the rest once it knows its submission."""
+
+    mode: str
+    layers: confine.Layers
+    folder: str
+    protected: tuple[int, ...]
+    done: bool = False
+
+    def restrict(self, root: str) -> str:
+        """Confine the file system, then system calls, to ``root`` (the submission); a problem, or ''."""
+        if self.done or self.mode == "off":
+            return ""
+        self.done = True
+        readable = [*confine.python_paths(), *(os.path.join(_PROJECT, p) for p in OWN_PACKAGES), root]
+        confine.restrict(self.layers, readable, [self.folder, os.devnull], self.protected, [_PROJECT])
+        lacking = self.layers.lacking()
+        if self.mode == "strict" and lacking:
+            return f"--confine strict: the worker could not confine {'; '.join(lacking)}"
+        return ""
 
 
 class SetAside(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -283,8 +379,8 @@ def defined_in(obj: Any) -> str:
 class Worker:
     """The request loop of one worker: the submission's files, by the judge's index."""
 
-    def __init__(self, sock: socket.socket, aside: SetAside) -> None:
-        self.sock, self.aside = sock, aside
+    def __init__(self, sock: socket.socket, aside: SetAside, confined: Confined) -> None:
+        self.sock, self.aside, self.confined = sock, aside, confined
         self.files: dict[int, dict[str, Target]] = {}
         self.handlers: dict[str, Callable[[dict[str, Any], list[np.ndarray]], Any]] = {
             "load": self.load,
@@ -293,6 +389,7 @@ class Worker:
         }
 
     def serve(self) -> None:
+        me = os.getpid()
         while True:
             try:
                 header, arrays = receive(self.sock)
@@ -305,6 +402,8 @@ class Worker:
                 reply, out = handler(header, arrays)
             except BaseException as exc:  # the student's code may raise anything, even SystemExit
                 reply, out = {"failure": describe_exception(exc)}, []
+            if os.getpid() != me:  # a process the submission forked, back in the worker's code
+                os._exit(0)  # it never answers: the channel is the worker's
             reply["autodiff"] = autodiff()
             send(self.sock, reply, out)
 
@@ -313,6 +412,9 @@ class Worker:
             if spec["name"] not in REFERENCES and spec["kind"] in KINDS:
                 REFERENCES[spec["name"]] = stand_in_reference(spec)
         names = header.get("names")
+        problem = self.confined.restrict(str(header.get("root") or header["path"]))
+        if problem:
+            return {"error": problem}, []
         try:
             module = load_module(header["path"])
             shown, dtype = header["shown"], header["dtype"]
