@@ -19,7 +19,6 @@ same bytes. What a run promises:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import shlex
@@ -30,10 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from tqdm import tqdm
 
 from oracle.campaign import workers as pool
+from oracle.campaign.rows import CSV_COLUMNS as CSV_COLUMNS  # tests and tools import these from here
+from oracle.campaign.rows import HEADER, rows_frame
+from oracle.campaign.rows import read_report as read_report
 from oracle.campaign.spec import (
     MAX_GRAPHS,
     MAX_INPUTS,
@@ -48,12 +49,9 @@ from oracle.core.compare import DTYPES
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
 from oracle.core.options import DEFAULT_MAX_MEMORY, memory_size, shard, whole_number
 from oracle.core.output import RowFile, check_folder, check_writable, write_atomic
-from oracle.core.record import COLUMNS, Record, to_frame
+from oracle.core.record import Record
 from reference import GraphError, check_graph
 
-LOCATION = ["graph", "input_set"]  # where a row sits in its campaign: the CSV's first two columns
-CSV_COLUMNS = LOCATION + COLUMNS
-HEADER = ",".join(CSV_COLUMNS) + "\n"
 WORKERS_PER_CORE = 4  # more only costs memory: each worker holds its own JAX runtime (~250 MB)
 
 
@@ -85,14 +83,6 @@ def judge_graph(
     files = {c.case_id: json.dumps(c.to_json()) for c in cases}
     with np.errstate(all="ignore"):  # overflow and NaN become records, not warnings on stderr
         return judge(cases, [campaign.seed] * len(cases), replays), files
-
-
-def rows_frame(index: int, records: list[list[Record]]) -> pd.DataFrame:
-    """The CSV rows of one graph: its records, located by graph and input set."""
-    frame = to_frame([r for case_records in records for r in case_records])
-    frame.insert(0, "input_set", [j for j, case_records in enumerate(records) for _ in case_records])
-    frame.insert(0, "graph", index)
-    return frame
 
 
 def _judge_task(task: tuple[Campaign, int, str, int]) -> tuple[list[list[Record]], dict[str, str]]:
@@ -233,18 +223,3 @@ def run_report(args: argparse.Namespace) -> int:
     shard_text = "" if args.shard == (1, 1) else f" --shard {k}/{n}"
     failing = write_summary(out, campaign.describe() + shard_text, time.perf_counter() - start)
     return EXIT_DIVERGENCE if failing else EXIT_CLEAN
-
-
-# The record's text fields (``judge``, ``warning`` and whatever is added later included).
-TEXT_COLUMNS = [f.name for f in dataclasses.fields(Record) if f.type == "str" and f.name in COLUMNS]
-
-
-def read_report(path: str | Path) -> pd.DataFrame:
-    """A campaign CSV as written: text columns stay text (empty is ""), empty numbers are NaN."""
-    numbers = [c for c in CSV_COLUMNS if c not in TEXT_COLUMNS]
-    return pd.read_csv(
-        path,
-        dtype={c: str for c in TEXT_COLUMNS},
-        keep_default_na=False,
-        na_values={c: [""] for c in numbers},
-    )
