@@ -132,7 +132,6 @@ def register(subparsers: Any, name: str) -> None:
     where.add_argument(
         "--workers",
         type=_workers,
-        default=cores,
         help=f"processes (all {cores} cores; at most one per graph)",
     )
     where.add_argument(
@@ -199,7 +198,7 @@ def run_report(args: argparse.Namespace) -> int:
             f"--shard {k}/{n}: the campaign has {campaign.graphs} graphs, so at most that many shards"
         )
     indices = campaign.shard(k, n)
-    workers = 1 if args.cluster else plan_workers(args.workers, len(indices))
+    workers = 1 if args.cluster else plan_workers(args.workers or os.cpu_count() or 1, len(indices))
     out = check_outputs(args.out)
     check_folder(out.parent / "cases", f"--out {out}: its cases folder")
     start = time.perf_counter()

@@ -19,9 +19,10 @@ What it promises:
   past the oldest unfinished one, so memory stays bounded and a stop loses little.
 - A Dask worker that is lost (killed, its host gone) has its tasks rerun by Dask on the
   others: every result is taken once, from one future, so nothing is lost or repeated.
-  A task that killed ``allowed-failures + 1`` workers in turn (Dask's setting, 3 by default)
-  is ``WorkerDied`` naming it (exit 3); ``split`` may first break it into smaller tasks, so
-  that the message names the one that kills (a graph of a block).
+  Dask gives up on a task once ``allowed-failures + 1`` workers died while they held it
+  (Dask's setting, 3 by default); since it blames every task a dead worker held, a task gets
+  a second chance before it is ``WorkerDied`` naming it (exit 3), and ``split`` may first
+  break it into smaller tasks, so that the message names the one that kills (a graph of a block).
 - An exception in a task is raised here in its turn (after every earlier result): a
   ``UserError`` as itself, a ``MemoryError`` as ``WorkerDied``, anything else as itself.
 - On the way out (done, an error, Ctrl-C, SIGTERM) the tasks still in flight are cancelled,
@@ -31,7 +32,7 @@ The local cluster's worker processes are daemonic (Dask's default, ``distributed
 they cannot start ``multiprocessing`` children, but ``subprocess`` works, and that is how
 a class check starts its zygote (``oracle.course.isolation.sandbox``): each submission still
 runs in its own process forked from a zygote on the Dask worker's host. Each local worker
-moves to a process group of its own when it starts (``dask_setup``, run by Dask's preload),
+moves to a process group of its own when it starts (``PRELOAD``, run by Dask's preload),
 so that Ctrl-C at the terminal reaches only the command, which stops the cluster itself.
 """
 
@@ -39,12 +40,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import sys
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from oracle.core.errors import UserError, WorkerDied
@@ -53,10 +54,15 @@ CONNECT_TIMEOUT = 10.0  # seconds a scheduler has to answer before --cluster is 
 INSTALL = "pip install 'backprop-oracle[cluster]'"
 
 
-def dask_setup(worker: Any) -> None:
-    """Run by each local Dask worker as it starts (Dask's preload): a process group of its own."""
-    with contextlib.suppress(OSError):
-        os.setpgid(0, 0)
+# Run by each local Dask worker as it starts (Dask's preload, given as text so that it imports
+# nothing: JAX loads with the first task, as in --workers): a process group of its own.
+PRELOAD = """
+import os
+try:
+    os.setpgid(0, 0)
+except OSError:
+    pass
+"""
 
 
 def local_size(address: str) -> int | None:
@@ -95,7 +101,7 @@ def connect(address: str, tasks: int, prog: str) -> Iterator[Any]:
                 dashboard_address=":0",  # any free port: two runs on one machine never collide
                 memory_limit=0,  # like --workers: no pausing or restarts of Dask's own; --max-memory rules
                 silence_logs=logging.CRITICAL,  # a lost worker is our message to give, once
-                preload=[__name__],
+                preload=[PRELOAD],
             )
             client = distributed.Client(cluster)
         except (OSError, TimeoutError) as exc:
@@ -129,6 +135,18 @@ def width(client: Any) -> int:
         return 1
 
 
+@dataclass
+class _Slot:
+    """One task's place in the output order: its future while it runs, then its outcome."""
+
+    task: Any
+    future: Any = None
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+    second: bool = False  # given a second chance after Dask gave up on it
+
+
 def ordered(
     client: Any,
     function: Callable[[Any], Any],
@@ -140,54 +158,83 @@ def ordered(
 ) -> Iterator[Any]:
     """``function(task)`` for every task, in order, computed on the cluster; ``function`` must be
     importable by name where the workers run. ``split(task)``: smaller tasks to try one by one
-    when ``task`` kills workers (their results are yielded in its place)."""
-    from distributed import KilledWorker
+    when ``task`` kills workers (their results are yielded in its place).
+
+    Each result is fetched as soon as its task finishes (a result left on a worker would be
+    lost, and computed again, if that worker died) and its future released."""
+    from distributed import KilledWorker, as_completed
 
     run = uuid.uuid4().hex[:12]  # keys unique to this run: a shared scheduler never mixes two runs
     pending = iter(tasks)
-    flight: deque[tuple[Any, Any]] = deque()
+    order: deque[_Slot] = deque()  # every task not yet yielded, in output order
+    running: dict[str, _Slot] = {}  # future key -> its slot
+    finished = as_completed()
     count = 0
 
-    def submit(task: Any, priority: int = 0) -> Any:
+    def submit(slot: _Slot, priority: int = 0) -> None:
         nonlocal count
         count += 1
-        key = (
-            f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', describe(task))[:60]}-{run}-{count}"  # the dashboard shows it
-        )
-        return client.submit(function, task, key=key, pure=False, retries=0, priority=priority)
+        key = f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', describe(slot.task))[:60]}-{run}-{count}"
+        slot.future = client.submit(function, slot.task, key=key, pure=False, retries=0, priority=priority)
+        running[slot.future.key] = slot
+        finished.add(slot.future)
+
+    def settle(slot: _Slot) -> None:
+        """The outcome of a finished future, or what to try next when Dask gave up on it."""
+        future, slot.future = slot.future, None
+        try:
+            slot.result, slot.done = future.result(), True
+            return
+        except KilledWorker as killed:
+            pieces = split(slot.task) if split is not None else []
+            if len(pieces) > 1:  # which part kills? one at a time, in the task's place
+                at = order.index(slot)
+                order.remove(slot)
+                for offset, piece in enumerate(pieces):
+                    order.insert(at + offset, _Slot(piece))
+                    submit(order[at + offset], priority=1)
+                return
+            # Dask blames every task a dead worker held, the one that killed it and any task
+            # queued beside it: an innocent one passes its second chance, on other workers.
+            if not slot.second:
+                slot.second = True
+                submit(slot, priority=1)
+                return
+            slot.error = WorkerDied(
+                f"{describe(slot.task)} killed {2 * (killed.allowed_failures + 1)} Dask workers in turn "
+                "(out of memory, or crashed them)"
+            )
+        except MemoryError:
+            slot.error = WorkerDied(f"a Dask worker ran out of memory while judging {describe(slot.task)}")
+        except Exception as exc:  # the task's own exception, raised in its turn
+            slot.error = exc
+        slot.done = True
 
     try:
         exhausted = False
         while True:
-            while not exhausted and len(flight) < window:
+            while order and order[0].done:
+                slot = order.popleft()
+                if slot.error is not None:
+                    raise slot.error
+                yield slot.result
+            while not exhausted and len(order) < window:
                 task = next(pending, _END)
                 if task is _END:
                     exhausted = True
                 else:
-                    flight.append((task, submit(task)))
-            if not flight:
+                    order.append(_Slot(task))
+                    submit(order[-1])
+            if not order:
                 return
-            task, future = flight[0]
-            try:
-                result = future.result()
-            except KilledWorker as killed:
-                pieces = split(task) if split is not None else []
-                flight.popleft()
-                if len(pieces) > 1:  # which part kills? one at a time, in the task's place
-                    for piece in reversed(pieces):
-                        flight.appendleft((piece, submit(piece, priority=1)))
-                    continue
-                raise WorkerDied(
-                    f"{describe(task)} killed {killed.allowed_failures + 1} Dask workers in turn "
-                    "(out of memory, or crashed them)"
-                ) from None
-            except MemoryError:
-                raise WorkerDied(f"a Dask worker ran out of memory while judging {describe(task)}") from None
-            flight.popleft()
-            yield result
+            future = next(finished)
+            slot = running.pop(future.key)
+            if slot.future is future:
+                settle(slot)
     finally:
-        if flight:
-            client.cancel([future for _, future in flight], force=True)
+        futures = [slot.future for slot in order if slot.future is not None]
+        if futures:
+            client.cancel(futures, force=True)
 
 
 _END = object()

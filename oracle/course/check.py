@@ -109,9 +109,7 @@ def register(subparsers: Any, name: str) -> None:
     )
     many = parser.add_argument_group("many submissions")
     where = many.add_mutually_exclusive_group()
-    where.add_argument(
-        "--workers", type=whole_number(1), default=os.cpu_count() or 1, help="judging processes (all cores)"
-    )
+    where.add_argument("--workers", type=whole_number(1), help="judging processes (all cores)")
     where.add_argument(
         "--cluster",
         type=cluster_address,
@@ -243,7 +241,8 @@ def run_many(args: argparse.Namespace, options: Options) -> int:
             from oracle.core.cluster import connect
 
             client = stack.enter_context(connect(args.cluster, len(entries), "python -m oracle check"))
-        done = run_class(entries, options, out, args.workers, args.shard, everyone, client)
+        workers = args.workers or os.cpu_count() or 1  # not a default: argparse would not see it given
+        done = run_class(entries, options, out, workers, args.shard, everyone, client)
     timing = f"{_many(len(done), 'submission')} in {done[-1] - start:.1f} s" if done else ""
     if len(done) > 1:  # the steady rate, without the start-up (JAX, the zygote, the judging processes)
         timing += f", {(done[-1] - done[0]) / (len(done) - 1):.3f} s each after the first"
