@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from oracle.campaign import workers as pool
 from oracle.campaign.rows import CSV_COLUMNS as CSV_COLUMNS  # tests and tools import these from here
-from oracle.campaign.rows import HEADER, rows_frame
+from oracle.campaign.rows import HEADER
 from oracle.campaign.rows import read_report as read_report
 from oracle.campaign.spec import (
     MAX_GRAPHS,
@@ -42,7 +42,7 @@ from oracle.campaign.spec import (
     metadata_path,
     write_metadata,
 )
-from oracle.campaign.tasks import Judged, blocks, on_cluster
+from oracle.campaign.tasks import Judged, Rows, blocks, graph_rows, on_cluster
 from oracle.campaign.tasks import judge_graph as judge_graph  # run in this process by --workers 1
 from oracle.campaign.tasks import replay_command as replay_command
 from oracle.core.compare import DTYPES
@@ -81,19 +81,18 @@ def run_campaign(
     interval = 0.5 if sys.stderr.isatty() else 15  # a log file gets a line now and then, not a flood
     bar = tqdm(total=len(indices), unit="graph", file=sys.stderr, desc="report", mininterval=interval)
     try:
-        results: Iterator[tuple[int, Judged]]
+        results: Iterator[tuple[int, Rows]]
         if client is None:
             tasks = ((campaign, i, str(cases_dir), max_memory) for i in indices)
             judged = pool.ordered(_judge_task, tasks, workers, describe=lambda task: f"graph {task[1]}")
-            results = zip(indices, judged, strict=True)
+            results = ((i, graph_rows(i, graph)) for i, graph in zip(indices, judged, strict=True))
         else:
             results = on_cluster(client, blocks(campaign, indices, str(cases_dir), max_memory))
-        for index, (records, files) in results:
-            for case_id, text in files.items():  # first the cases, so that every row's replay runs
-                write_atomic(cases_dir / f"{case_id}.json", text + "\n")
-            frame = rows_frame(index, records)
-            rows.append(frame.to_csv(None, header=False, index=False, lineterminator="\n"))
-            written += len(frame)
+        for _, (text, count, files) in results:
+            for case_id, case in files.items():  # first the cases, so that every row's replay runs
+                write_atomic(cases_dir / f"{case_id}.json", case + "\n")
+            rows.append(text)
+            written += count
             bar.update()
     finally:
         bar.close()

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from oracle.campaign.rows import rows_frame
 from oracle.campaign.spec import Campaign
 from oracle.core import cluster
 from oracle.core.case import check_memory, make_case
@@ -37,6 +38,7 @@ from reference import GraphError, check_graph
 BLOCK = 4  # graphs per cluster task: graph i is in block i // BLOCK
 
 Judged = tuple[list[list[Record]], dict[str, str]]  # one graph's records per input set, and case files
+Rows = tuple[str, int, dict[str, str]]  # one graph's CSV rows as text, how many, and its case files
 
 
 def replay_command(path: Path) -> str:
@@ -81,7 +83,7 @@ class Block:
 
 @dataclass
 class BlockResult:
-    judged: list[Judged] = field(default_factory=list)  # one per index, up to a failure
+    judged: list[Rows] = field(default_factory=list)  # one per index, up to a failure
     problem: str = ""  # why the block stopped early: a UserError's line
     memory: bool = False  # ... or running out of memory
 
@@ -112,7 +114,8 @@ def judge_block(block: Block) -> BlockResult:
     result = BlockResult()
     for index in block.indices:
         try:
-            result.judged.append(judge_graph(block.campaign, index, block.cases_dir, block.max_memory))
+            judged = judge_graph(block.campaign, index, block.cases_dir, block.max_memory)
+            result.judged.append(graph_rows(index, judged))
         except UserError as exc:
             result.problem = str(exc)
             break
@@ -125,8 +128,16 @@ def judge_block(block: Block) -> BlockResult:
     return result
 
 
-def on_cluster(client: Any, block_tasks: Iterator[Block]) -> Iterator[tuple[int, Judged]]:
-    """(index, judged) of every graph of the blocks, in order, computed on the cluster."""
+def graph_rows(index: int, judged: Judged) -> Rows:
+    """One graph's rows as the CSV holds them: made where it was judged, so that on a cluster the
+    command only appends text (it writes every row of every worker, and would be the limit)."""
+    records, files = judged
+    frame = rows_frame(index, records)
+    return frame.to_csv(None, header=False, index=False, lineterminator="\n"), len(frame), files
+
+
+def on_cluster(client: Any, block_tasks: Iterator[Block]) -> Iterator[tuple[int, Rows]]:
+    """(index, rows) of every graph of the blocks, in order, computed on the cluster."""
     window = 2 * cluster.width(client) + 2  # blocks in flight: every worker busy, one more ready each
     for block, result in cluster.ordered(
         client, _judge_block_task, block_tasks, window=window, describe=describe, split=split
