@@ -125,6 +125,6 @@ def mlp(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks beside the peers a user would pick instead -> reports/bench.csv (``-- --quick``: smoke)."""
-    session.install("-e", ".")
+    session.install("-e", ".[cluster]")  # the cluster benchmark runs --cluster local:2
     session.install("micrograd==0.1.0")  # the peer of the depth and scalar-network benchmarks: bench only
     session.run("python", "-m", "bench", *session.posargs)

@@ -1,11 +1,12 @@
 """``python -m bench``: the project beside what a user would otherwise use -> reports/bench.csv and a table.
 
-Four benchmarks (``--only`` picks some): ``depth`` (chains of 10^2 to 10^6 gates, engine and
+The benchmarks (``--only`` picks some): ``depth`` (chains of 10^2 to 10^6 gates, engine and
 micrograd), ``scalar_mlp`` (micrograd's demo network, one training step), ``lecture_mlp``
-(the lecture's step: numpy, engine, JAX eager, JAX jit) and ``oracle`` (the default campaign
-against bare ``jax.vmap(jax.vjp)``). Every figure is a median of repeated runs and every
-ratio compares medians measured in the same run: the machine may be shared and noisy, so
-absolute times drift while ratios hold. ``--quick`` is a smoke run of a few minutes.
+(the lecture's step: numpy, engine, JAX eager, JAX jit), ``oracle`` (the default campaign
+against bare ``jax.vmap(jax.vjp)``), ``vision``, ``class_check`` and ``cluster`` (a campaign
+and a class on ``--cluster local:2`` against ``--workers 2``). Every figure is a median of
+repeated runs and every ratio compares medians measured in the same run: the machine may be
+shared and noisy, so absolute times drift while ratios hold. ``--quick`` is a smoke run of a few minutes.
 Run from the repository's root (``nox -s bench`` does).
 """
 
@@ -18,10 +19,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import class_check, depth, lecture_mlp, oracle_campaign, scalar_mlp, vision
+from bench import class_check, cluster, depth, lecture_mlp, oracle_campaign, scalar_mlp, vision
 from bench.common import Row, load, machine, table, write_csv
 
-BENCHMARKS = ("depth", "scalar_mlp", "lecture_mlp", "oracle", "vision", "class_check")
+BENCHMARKS = ("depth", "scalar_mlp", "lecture_mlp", "oracle", "vision", "class_check", "cluster")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -67,6 +68,9 @@ def headline(rows: list[Row]) -> list[str]:
         cold, warm = oracle["campaign, 1 worker, cold cache"], oracle["campaign, 1 worker, warm cache"]
         lines.append(f"oracle: campaign / bare vmap(vjp) = {cold.ratio:.2f} cold, {warm.ratio:.2f} warm")
         lines.append(f"oracle: warm, 1 worker: {warm.note}")
+    for row in rows:
+        if row.benchmark == "cluster" and row.variant.startswith("--cluster"):
+            lines.append(f"cluster: {row.size}: {row.note}")
     return lines
 
 
@@ -79,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         "oracle": lambda: oracle_campaign.run(args.quick, args.graphs, args.oracle_repeats),
         "vision": lambda: vision.run(args.quick),
         "class_check": lambda: class_check.run(args.quick),
+        "cluster": lambda: cluster.run(args.quick),
     }
     print(f"machine: {machine()}")
     print(f"start: {load()}{' (--quick)' if args.quick else ''}", flush=True)

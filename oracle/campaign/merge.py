@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oracle.campaign.run import CSV_COLUMNS, HEADER, check_outputs
+from oracle.campaign.rows import CSV_COLUMNS, HEADER
+from oracle.campaign.run import check_outputs
 from oracle.campaign.spec import Campaign, Metadata, read_metadata, write_metadata
 from oracle.core.case import read_text
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError

@@ -19,21 +19,20 @@ same bytes. What a run promises:
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
+import contextlib
 import os
-import shlex
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from tqdm import tqdm
 
 from oracle.campaign import workers as pool
+from oracle.campaign.rows import CSV_COLUMNS as CSV_COLUMNS  # tests and tools import these from here
+from oracle.campaign.rows import HEADER
+from oracle.campaign.rows import read_report as read_report
 from oracle.campaign.spec import (
     MAX_GRAPHS,
     MAX_INPUTS,
@@ -43,59 +42,23 @@ from oracle.campaign.spec import (
     metadata_path,
     write_metadata,
 )
-from oracle.core.case import check_memory, make_case
+from oracle.campaign.tasks import Judged, Rows, blocks, graph_rows, on_cluster
+from oracle.campaign.tasks import judge_graph as judge_graph  # run in this process by --workers 1
+from oracle.campaign.tasks import replay_command as replay_command
 from oracle.core.compare import DTYPES
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
-from oracle.core.options import DEFAULT_MAX_MEMORY, memory_size, shard, whole_number
+from oracle.core.options import (
+    DEFAULT_MAX_MEMORY,
+    WORKERS_PER_CORE,
+    cluster_address,
+    memory_size,
+    shard,
+    whole_number,
+)
 from oracle.core.output import RowFile, check_folder, check_writable, write_atomic
-from oracle.core.record import COLUMNS, Record, to_frame
-from reference import GraphError, check_graph
-
-LOCATION = ["graph", "input_set"]  # where a row sits in its campaign: the CSV's first two columns
-CSV_COLUMNS = LOCATION + COLUMNS
-HEADER = ",".join(CSV_COLUMNS) + "\n"
-WORKERS_PER_CORE = 4  # more only costs memory: each worker holds its own JAX runtime (~250 MB)
 
 
-def replay_command(path: Path) -> str:
-    return f"python -m oracle replay {shlex.quote(str(path))}"
-
-
-def judge_graph(
-    campaign: Campaign, index: int, cases_dir: str, max_memory: int = DEFAULT_MAX_MEMORY
-) -> tuple[list[list[Record]], dict[str, str]]:
-    """Records (one list per input set) and case files (id -> JSON text) of one graph of the campaign."""
-    from oracle.campaign.judge import judge  # imported in the worker: jax loads once per process
-    from oracle.strategies import campaign_graph, campaign_inputs
-
-    graph = campaign_graph(campaign.seed, index, campaign.max_nodes, mode=campaign.mode)
-    try:
-        check_memory(check_graph(graph), max_memory, batch=campaign.inputs)
-    except GraphError as exc:
-        raise UserError(f"graph {index} of the campaign {exc}; or use fewer --inputs") from None
-    cases = []
-    for j in range(campaign.inputs):
-        values, cotangent = campaign_inputs(
-            graph, campaign.seed, index, j, campaign.dtype, mode=campaign.mode
-        )
-        cases.append(
-            make_case({"graph": graph, "values": values, "cotangent": cotangent, "dtype": campaign.dtype})
-        )
-    replays = [replay_command(Path(cases_dir) / f"{c.case_id}.json") for c in cases]
-    files = {c.case_id: json.dumps(c.to_json()) for c in cases}
-    with np.errstate(all="ignore"):  # overflow and NaN become records, not warnings on stderr
-        return judge(cases, [campaign.seed] * len(cases), replays), files
-
-
-def rows_frame(index: int, records: list[list[Record]]) -> pd.DataFrame:
-    """The CSV rows of one graph: its records, located by graph and input set."""
-    frame = to_frame([r for case_records in records for r in case_records])
-    frame.insert(0, "input_set", [j for j, case_records in enumerate(records) for _ in case_records])
-    frame.insert(0, "graph", index)
-    return frame
-
-
-def _judge_task(task: tuple[Campaign, int, str, int]) -> tuple[list[list[Record]], dict[str, str]]:
+def _judge_task(task: tuple[Campaign, int, str, int]) -> Judged:
     return judge_graph(*task)
 
 
@@ -106,24 +69,30 @@ def run_campaign(
     shard: tuple[int, int] = (1, 1),
     workers: int = 1,
     max_memory: int = DEFAULT_MAX_MEMORY,
+    client: Any = None,
 ) -> int:
-    """Run the campaign (or one shard of it), appending rows to ``rows``; returns the number of rows."""
+    """Run the campaign (or one shard of it), appending rows to ``rows``; returns the number of rows.
+
+    On ``workers`` local processes, a graph per task; on a Dask cluster (``client``), a block
+    of graphs per task (``oracle.campaign.tasks``): the same rows either way."""
     cases_dir = rows.path.parent / "cases"
     indices = campaign.shard(*shard)
-    tasks = ((campaign, i, str(cases_dir), max_memory) for i in indices)
     written = 0
     interval = 0.5 if sys.stderr.isatty() else 15  # a log file gets a line now and then, not a flood
     bar = tqdm(total=len(indices), unit="graph", file=sys.stderr, desc="report", mininterval=interval)
     try:
-        results: Iterator[Any] = pool.ordered(
-            _judge_task, tasks, workers, describe=lambda task: f"graph {task[1]}"
-        )
-        for index, (records, files) in zip(indices, results, strict=True):
-            for case_id, text in files.items():  # first the cases, so that every row's replay runs
-                write_atomic(cases_dir / f"{case_id}.json", text + "\n")
-            frame = rows_frame(index, records)
-            rows.append(frame.to_csv(None, header=False, index=False, lineterminator="\n"))
-            written += len(frame)
+        results: Iterator[tuple[int, Rows]]
+        if client is None:
+            tasks = ((campaign, i, str(cases_dir), max_memory) for i in indices)
+            judged = pool.ordered(_judge_task, tasks, workers, describe=lambda task: f"graph {task[1]}")
+            results = ((i, graph_rows(i, graph)) for i, graph in zip(indices, judged, strict=True))
+        else:
+            results = on_cluster(client, blocks(campaign, indices, str(cases_dir), max_memory))
+        for _, (text, count, files) in results:
+            for case_id, case in files.items():  # first the cases, so that every row's replay runs
+                write_atomic(cases_dir / f"{case_id}.json", case + "\n")
+            rows.append(text)
+            written += count
             bar.update()
     finally:
         bar.close()
@@ -158,11 +127,17 @@ def register(subparsers: Any, name: str) -> None:
     mode.add_argument("--edge", action="store_true", help="put inputs on kinks (ties, zeros) on purpose")
     mode.add_argument("--wide", action="store_true", help="draw values from each gate's whole safe domain")
     cores = os.cpu_count() or 1
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--workers",
         type=_workers,
-        default=cores,
         help=f"processes (all {cores} cores; at most one per graph)",
+    )
+    where.add_argument(
+        "--cluster",
+        type=cluster_address,
+        metavar="local:N|tcp://HOST:PORT",
+        help="run on Dask: a local cluster of N processes, or a running scheduler (README: On a cluster)",
     )
     parser.add_argument("--shard", type=shard, default=(1, 1), metavar="K/N", help="run slice K of N")
     parser.add_argument(
@@ -221,30 +196,25 @@ def run_report(args: argparse.Namespace) -> int:
         raise UserError(
             f"--shard {k}/{n}: the campaign has {campaign.graphs} graphs, so at most that many shards"
         )
-    workers = plan_workers(args.workers, len(campaign.shard(k, n)))
+    indices = campaign.shard(k, n)
+    workers = 1 if args.cluster else plan_workers(args.workers or os.cpu_count() or 1, len(indices))
     out = check_outputs(args.out)
     check_folder(out.parent / "cases", f"--out {out}: its cases folder")
     start = time.perf_counter()
-    with RowFile(out) as rows:
+    with contextlib.ExitStack() as stack:
+        client = None
+        if args.cluster:  # connected (or started) before anything is written
+            from oracle.core.cluster import connect
+
+            tasks = sum(1 for _ in blocks(campaign, indices, "", 0))
+            client = stack.enter_context(connect(args.cluster, tasks, "python -m oracle report"))
+        rows = stack.enter_context(RowFile(out))
         write_metadata(out, Metadata(campaign, args.shard))  # not finished: until the last row is on disk
         rows.append(HEADER)
-        written = run_campaign(campaign, rows, shard=args.shard, workers=workers, max_memory=args.max_memory)
+        written = run_campaign(
+            campaign, rows, shard=args.shard, workers=workers, max_memory=args.max_memory, client=client
+        )
         write_metadata(out, Metadata(campaign, args.shard, True, written, rows.sha256))
     shard_text = "" if args.shard == (1, 1) else f" --shard {k}/{n}"
     failing = write_summary(out, campaign.describe() + shard_text, time.perf_counter() - start)
     return EXIT_DIVERGENCE if failing else EXIT_CLEAN
-
-
-# The record's text fields (``judge``, ``warning`` and whatever is added later included).
-TEXT_COLUMNS = [f.name for f in dataclasses.fields(Record) if f.type == "str" and f.name in COLUMNS]
-
-
-def read_report(path: str | Path) -> pd.DataFrame:
-    """A campaign CSV as written: text columns stay text (empty is ""), empty numbers are NaN."""
-    numbers = [c for c in CSV_COLUMNS if c not in TEXT_COLUMNS]
-    return pd.read_csv(
-        path,
-        dtype={c: str for c in TEXT_COLUMNS},
-        keep_default_na=False,
-        na_values={c: [""] for c in numbers},
-    )

@@ -20,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from oracle.campaign.rows import read_report
 from oracle.core.compare import TOLERANCES
 from oracle.core.output import write_atomic
 from oracle.core.record import (
@@ -244,8 +245,6 @@ def plot_rel_error(frame: pd.DataFrame, path: str | Path) -> Path:
 def write_summary(out: Path, options: str, seconds: float | None) -> int:
     """Summarize the finished campaign CSV ``out``: print it, write ``summary.md`` and ``rel_error.png``
     beside it; returns the number of failing rows."""
-    from oracle.campaign.run import read_report
-
     frame = read_report(out)
     summary = summarize(frame, seconds=seconds, options=options)
     print(summary_text(summary))

@@ -6,6 +6,7 @@ The limits every command shares live here too, so the README can name them in on
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -79,3 +80,28 @@ def size_text(n: float) -> str:
         if n >= scale:
             return f"{n / scale:.3g} {unit}"
     return f"{int(n)} bytes"
+
+
+# Worker processes per core, at most: more only costs memory (each holds a JAX runtime, ~250 MB).
+WORKERS_PER_CORE = 4
+_SCHEDULER = re.compile(r"tcp://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})")
+
+
+def cluster_address(text: str) -> str:
+    """An argparse type: ``local:N`` (a Dask cluster of N processes here) or a scheduler's ``tcp://HOST:PORT``."""
+    if text.startswith("local:"):
+        cores = os.cpu_count() or 1
+        try:
+            n = whole_number(1, WORKERS_PER_CORE * cores)(text[len("local:") :])
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(
+                f"local:N takes N from 1 to {WORKERS_PER_CORE * cores} ({WORKERS_PER_CORE} per core on "
+                f"these {cores} cores; each worker holds its own JAX runtime): {exc}"
+            ) from None
+        return f"local:{n}"
+    found = _SCHEDULER.fullmatch(text)
+    if not found or not 1 <= int(found[2]) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"expected local:N or a Dask scheduler's tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786), got {text!r}"
+        )
+    return text

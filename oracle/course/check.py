@@ -19,6 +19,7 @@ and summaries come from the rows it judged, never from the CSV read back.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import time
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from oracle.core.compare import DTYPES
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
-from oracle.core.options import MAX_SEED, memory_size, shard, whole_number
+from oracle.core.options import MAX_SEED, cluster_address, memory_size, shard, whole_number
 from oracle.core.output import check_writable, write_atomic
 from oracle.core.record import STATUSES, Record, to_frame
 from oracle.course import DEFAULT_SEEDS
@@ -128,8 +129,13 @@ def register(subparsers: Any, name: str) -> None:
         "system, network and process confinement (strict), or not at all (off; default: auto)",
     )
     many = parser.add_argument_group("many submissions")
-    many.add_argument(
-        "--workers", type=whole_number(1), default=os.cpu_count() or 1, help="judging processes (all cores)"
+    where = many.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=whole_number(1), help="judging processes (all cores)")
+    where.add_argument(
+        "--cluster",
+        type=cluster_address,
+        metavar="local:N|tcp://HOST:PORT",
+        help="judge on Dask: a local cluster of N processes, or a running scheduler",
     )
     many.add_argument("--shard", type=shard, default=(1, 1), metavar="K/N", help="check slice K of N")
     many.add_argument("--merge", action="store_true", help="join the class CSVs named as PATHs into --out")
@@ -180,7 +186,11 @@ def run(args: argparse.Namespace) -> int:
         confine=args.confine if not args.no_isolate else "off",
     )
     if len(args.paths) == 1 and not args.submissions and _one_file(Path(args.paths[0])):
+        if args.cluster:
+            raise UserError("--cluster: for many submissions (--submissions DIR, or several paths)")
         return run_file(args.paths[0], options, args.out, args.verbose)
+    if args.cluster and args.no_isolate:
+        raise UserError("--cluster with --no-isolate: a submission's code never runs in a Dask worker")
     return run_many(args, options)
 
 
@@ -275,7 +285,14 @@ def run_many(args: argparse.Namespace, options: Options) -> int:
     seeds = _many(options.seeds, "seed")
     print(f"checking {_many(len(entries), 'submission')} ({isolation}), {seeds}, {options.dtype}")
     start = time.perf_counter()
-    written = run_class(entries, options, out, args.workers, args.shard, everyone, confinement)
+    with contextlib.ExitStack() as stack:
+        client = None
+        if args.cluster:  # connected (or started) before anything is written
+            from oracle.core.cluster import connect
+
+            client = stack.enter_context(connect(args.cluster, len(entries), "python -m oracle check"))
+        workers = args.workers or os.cpu_count() or 1  # not a default: argparse would not see it given
+        written = run_class(entries, options, out, workers, args.shard, everyone, confinement, client)
     done = written.done
     timing = f"{_many(len(done), 'submission')} in {done[-1] - start:.1f} s" if done else ""
     if len(done) > 1:  # the steady rate, without the start-up (JAX, the zygote, the judging processes)
@@ -286,6 +303,8 @@ def run_many(args: argparse.Namespace, options: Options) -> int:
 def run_merge(args: argparse.Namespace) -> int:
     from oracle.course.grading.classes import check_outputs, merge
 
+    if args.cluster:
+        raise UserError("--merge with --cluster: a merge joins files here, it needs no cluster")
     if not args.paths:
         raise UserError("--merge: name the class CSVs to join")
     out = check_outputs(args.out)

@@ -38,7 +38,8 @@ from oracle.core.case import parse_json, read_text
 from oracle.core.errors import UserError
 from oracle.core.output import RowFile, check_writable, write_atomic
 from oracle.core.record import COLUMNS, to_frame
-from oracle.course.grading.submission import Submission, SubmissionResult, check_submission, make_submission
+from oracle.course.grading import pools
+from oracle.course.grading.submission import Submission, SubmissionResult, make_submission
 from oracle.course.isolation.sandbox import shared
 from oracle.course.isolation.sessions import Options
 
@@ -164,19 +165,15 @@ def read_metadata(out: str | Path) -> Metadata:
 # -------------------------------------------------------------------- run
 
 
-def _check(task: tuple[Submission, Options]) -> SubmissionResult:
-    return check_submission(*task)
-
-
-def results(submissions: Sequence[Submission], options: Options, workers: int) -> Iterator[SubmissionResult]:
-    """Each submission's result, in order: in this process, or in ``workers`` judging processes."""
-    tasks = [(s, options) for s in submissions]
+def results(s: Sequence[Submission], options: Options, workers: int, client: Any = None) -> Iterator[Any]:
+    """Each submission's result, in order: here, in ``workers`` processes or on a Dask cluster."""
+    if client is not None:
+        return pools.results(client, s, options)
+    tasks = [(submission, options) for submission in s]
     workers = min(workers, len(tasks))
     if workers <= 1 and options.isolate:
         shared().start()  # it imports the registry while this process gets ready
-    return ordered(
-        _check, tasks, workers, window=2 * workers, describe=lambda task: f"submission {task[0].name}"
-    )
+    return ordered(pools.check_here, tasks, workers, window=2 * workers, describe=pools.describe)
 
 
 def check_outputs(out: str | Path) -> Path:
@@ -199,9 +196,10 @@ def run_class(
     shard: tuple[int, int],
     everyone: Sequence[str] | None = None,
     confinement: str = "",
+    client: Any = None,
 ) -> Written:
     """Check every submission, its rows appended to ``out`` whole; the CSV's text as judged, and
-    when each submission was done (``perf_counter``).
+    when each submission was done (``perf_counter``). ``client``: a Dask client to judge on.
 
     ``everyone`` names the whole class when ``entries`` is a shard of it: the metadata says
     which class a shard belongs to, so that shards of two classes are never merged. The
@@ -222,7 +220,7 @@ def run_class(
         interval = 0.5 if os.isatty(2) else 15
         bar = tqdm(total=len(submissions), unit="submission", desc="check", mininterval=interval)
         try:
-            for result in results(submissions, options, workers):
+            for result in results(submissions, options, workers, client):
                 kept.append(rows_text(result))
                 rows.append(kept[-1])
                 count += len(result.rows)
