@@ -19,7 +19,8 @@ MATCH, MISMATCH, KINK = "match", "mismatch", "kink"
 NONFINITE, NONFINITE_BOTH = "nonfinite", "nonfinite_both"  # NaN or Inf on one side / on both sides
 FORWARD_MISMATCH, ERROR = "forward_mismatch", "error"
 TIMEOUT = "timeout"  # course checks in a worker process: the student's code did not answer in time
-STATUSES = (MATCH, MISMATCH, KINK, NONFINITE, NONFINITE_BOTH, FORWARD_MISMATCH, ERROR, TIMEOUT)
+UNCHECKED = "unchecked"  # engine checks: what could not be probed or declared (nothing judged: not failing)
+STATUSES = (MATCH, MISMATCH, KINK, NONFINITE, NONFINITE_BOTH, FORWARD_MISMATCH, ERROR, TIMEOUT, UNCHECKED)
 FAILING = frozenset({MISMATCH, NONFINITE, FORWARD_MISMATCH, ERROR, TIMEOUT})
 
 

@@ -61,6 +61,7 @@ class Options:
     isolate: bool = True
     timeout: float = 10.0  # seconds per target (IMPORTING times that per file imported)
     max_memory: int = 2048 << 20  # bytes of address space per worker
+    graphs: int = 0  # plugin checks (engines): random graphs per target; 0: the plugin's default
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,83 @@
+"""The engines' side of ``oracle.course.plugins``: which files hold an engine, and its check.
+
+``find`` imports the file (``oracle.course.loading.finding.load_module``, as course code is
+imported), finds its engines (a declared one, ``ORACLE_ENGINE``, else every class that
+``probe.candidates`` finds) and gate-object files (``gates``), and returns one target per
+engine, checked by ``drive.check_scalar`` (scalar engines) or ``tensors.check_tensor`` when
+its nodes hold arrays. With isolation on (``check``'s default), the whole check of the file
+runs in a process of its own (``isolated``): a hang or a crash is one row.
+"""
+
+from __future__ import annotations
+
+import inspect
+import shlex
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from oracle.core.errors import UserError
+from oracle.core.record import Record
+from oracle.course.isolation.sessions import Found, Options
+from oracle.course.plugins import PluginTarget
+from oracle.engines import probe as probing
+from oracle.engines.drive import DEFAULT_GRAPHS, check_scalar
+from oracle.engines.summary import summary
+
+KIND = "engine"
+
+
+def claims(source: str) -> bool:
+    return probing.claims(source)
+
+
+def replay_for(shown: str, name: str, options: Options) -> Any:
+    graphs = f" --graphs {options.graphs}" if options.graphs else ""
+    command = f"python -m oracle check {shlex.quote(shown)} --target {name}{graphs} --no-isolate"
+    return lambda seed: f"{command} --seed {seed}"
+
+
+def engines_of(module: ModuleType) -> list[probing.Engine]:
+    """The module's engines, probed: the declared one, else every candidate class."""
+    try:
+        declared = probing.declared(module)
+    except ValueError as exc:
+        engine = probing.Engine(type(module), module, problem=str(exc))
+        return [engine]
+    if declared is not None:
+        return [probing.probe(module, declared.cls, declared)]
+    return [probing.probe(module, cls) for cls in probing.candidates(module)]
+
+
+def check_module(module: ModuleType, engine: probing.Engine, shown: str, options: Options) -> list[Record]:
+    replay = replay_for(shown, engine.name, options)
+    return check_scalar(engine, options.seed, options.graphs or DEFAULT_GRAPHS, replay, shown).records
+
+
+def find(path: Path, shown: str, options: Options, index: int) -> list[PluginTarget]:
+    from oracle.course.loading.finding import load_module
+
+    try:
+        module = load_module(path)
+    except UserError:
+        return []  # the course machinery's import reports it
+    targets = []
+    for engine in engines_of(module):
+        if options.names is not None and engine.name not in options.names:
+            continue
+        found = Found(index, engine.name, KIND, "random graphs", "", _defined_in(engine.cls))
+        targets.append(PluginTarget(found, partial(check_module, module, engine, shown, options), _summary))
+    return targets
+
+
+def _summary(records: Sequence[Record]) -> str:
+    return summary(records)
+
+
+def _defined_in(cls: type) -> tuple[str, ...]:
+    try:
+        return (str(Path(inspect.getfile(cls)).resolve()),)
+    except (TypeError, OSError):
+        return ()
