@@ -208,3 +208,43 @@ def test_a_folder_picks_up_engine_files(tmp_path: Path) -> None:
 
 def test_the_options_default_graph_budget_is_used() -> None:
     assert Options().graphs == 0  # 0: the plugin's default
+
+
+def test_gate_objects_on_units_are_composed_into_graphs_and_a_correct_file_passes() -> None:
+    e = engine("gates_unit")
+    assert e.composer is not None and e.composer.style == "unit"
+    assert e.composer.gates == {
+        "mul": "MultiplyGate",
+        "add": "AddGate",
+        "sigmoid": "SigmoidGate",
+        "tanh": "TanhGate",
+    }
+    rows = run("gates_unit")
+    assert len(rows) > 2 * GRAPHS and not [r for r in rows if r.failed]
+    assert any(" ; " in r.ops for r in rows)  # gates in composition, not one by one
+
+
+def test_a_gate_that_assigns_its_gradient_fails_where_a_unit_fans_out() -> None:
+    rows = run("gates_unit_assigns")
+    named = [r for r in rows if r.failed and "assigns (=) instead of adding (+=)" in r.detail]
+    assert named and "MultiplyGate().forward(x, x)" in named[0].detail
+
+
+def test_lecture_gates_are_composed_too_and_keep_their_one_gate_checks(tmp_path: Path) -> None:
+    e = engine("gates_values")
+    assert e.composer is not None and e.composer.style == "values"
+    out = tmp_path / "check.csv"
+    code = main(
+        ["check", str(SAMPLES / "gates_values.py"), "--no-isolate", "--graphs", "6", "--out", str(out)]
+    )
+    frame = pd.read_csv(out)
+    assert code == 0
+    assert {"composed gates", "MultiplyGate", "AddGate", "ExpGate", "TanhGate"} <= set(frame["target"])
+
+
+def test_unit_gates_replace_the_one_gate_checks_that_cannot_call_them(tmp_path: Path) -> None:
+    out = tmp_path / "check.csv"
+    code = main(["check", str(SAMPLES / "gates_unit.py"), "--no-isolate", "--graphs", "6", "--out", str(out)])
+    frame = pd.read_csv(out)
+    assert code == 0
+    assert set(frame["target"]) == {"composed gates"}

@@ -37,6 +37,7 @@ class PluginTarget:
     found: Any  # an ``oracle.course.isolation.sessions.Found``
     run: Callable[[], list[Record]]
     summary: Callable[[Sequence[Record]], str] = lambda records: ""
+    covers: tuple[str, ...] = ()  # course targets of the same file this check replaces (they are not run)
 
 
 @cache

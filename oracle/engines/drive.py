@@ -24,6 +24,7 @@ from oracle.core.judgement import Outcome
 from oracle.core.record import UNCHECKED, Record
 from oracle.engines import judging
 from oracle.engines.forms import Form, forms_for
+from oracle.engines.gates import gate_forms
 from oracle.engines.judging import failure
 from oracle.engines.probe import Engine
 from oracle.engines.program import Program, one_line, scalar_values, spell
@@ -60,6 +61,8 @@ def unchecked(engine: Engine, detail: str, seed: int, replay: str) -> Record:
 
 def second_backward(engine: Engine) -> str:
     """What a second backward() on the same graph does: a convention, noted in the warning column."""
+    if engine.composer is not None:
+        return ""
     try:
         a, b = engine.new(1.5), engine.new(0.75)
         root = a * b
@@ -85,7 +88,7 @@ def check_scalar(
     if engine.problem:
         result.records.append(unchecked(engine, engine.problem, seed, replay(seed)))
         return result
-    table = forms_for(engine.capabilities)
+    table = gate_forms(engine) if engine.composer is not None else forms_for(engine.capabilities)
     ops = [op for op in SCALAR_OPS if op in table]
     result.forms = [f.name for op in ops for f in table[op]]
     if not ops:
@@ -173,9 +176,9 @@ def _replay(engine: Engine, program: Program, jax: Outcome, path: str) -> str:
     """A shell command that runs the shrunk program against the student's class and prints both gradients."""
     module = Path(path).stem if path else getattr(engine.module, "__name__", "engine")
     folder = str(Path(path).resolve().parent) if path else "."
-    names = ", ".join([engine.name] + ([engine.backward] if engine.function else []))
+    names = ", ".join(engine.imports())
     expected = ", ".join(f"{n}={float(jax.grads[n])!r}" for n, _ in program.inputs) if not jax.error else "?"
-    shown = ", ".join(f"{n}.{engine.grad}" for n, _ in program.inputs)
+    shown = ", ".join(engine.grad_code(n) for n, _ in program.inputs)
     code = (
         f"import sys; sys.path.insert(0, {folder!r}); from {module} import {names}; "
         f"{one_line(program, engine)}; print('got', {shown}, 'expected {expected}')"

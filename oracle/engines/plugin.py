@@ -22,6 +22,7 @@ from oracle.core.errors import UserError
 from oracle.core.record import Record
 from oracle.course.isolation.sessions import Found, Options
 from oracle.course.plugins import PluginTarget
+from oracle.engines import gates
 from oracle.engines import probe as probing
 from oracle.engines.drive import DEFAULT_GRAPHS, check_scalar
 from oracle.engines.summary import summary
@@ -30,7 +31,7 @@ KIND = "engine"
 
 
 def claims(source: str) -> bool:
-    return probing.claims(source)
+    return probing.claims(source) or gates.claims(source)
 
 
 def replay_for(shown: str, name: str, options: Options) -> Any:
@@ -48,7 +49,9 @@ def engines_of(module: ModuleType) -> list[probing.Engine]:
         return [engine]
     if declared is not None:
         return [probing.probe(module, declared.cls, declared)]
-    return [probing.probe(module, cls) for cls in probing.candidates(module)]
+    found = [probing.probe(module, cls) for cls in probing.candidates(module)]
+    composed = gates.composed(module)
+    return found + ([composed] if composed is not None else [])
 
 
 def check_module(module: ModuleType, engine: probing.Engine, shown: str, options: Options) -> list[Record]:
@@ -68,8 +71,18 @@ def find(path: Path, shown: str, options: Options, index: int) -> list[PluginTar
         if options.names is not None and engine.name not in options.names:
             continue
         found = Found(index, engine.name, KIND, "random graphs", "", _defined_in(engine.cls))
-        targets.append(PluginTarget(found, partial(check_module, module, engine, shown, options), _summary))
+        covers = _covers(engine)
+        run = partial(check_module, module, engine, shown, options)
+        targets.append(PluginTarget(found, run, _summary, covers))
     return targets
+
+
+def _covers(engine: probing.Engine) -> tuple[str, ...]:
+    """Gates of the unit styles: the course's one-gate checks cannot call them (they take units)."""
+    composer = engine.composer
+    if composer is None or composer.style == gates.VALUES:
+        return ()
+    return tuple(composer.gates.values())
 
 
 def _summary(records: Sequence[Record]) -> str:

@@ -73,10 +73,20 @@ class Engine:
     capabilities: set[str] = field(default_factory=set)
     declared: bool = False
     problem: str = ""  # what could not be found: one unchecked row says so
+    composer: Any = None  # gate-object files (``gates.Composer``): writes a program's code, reads its results
+    title: str = ""  # the target's name when it is not the class's
 
     @property
     def name(self) -> str:
-        return self.cls.__name__
+        return self.title or self.cls.__name__
+
+    def imports(self) -> list[str]:
+        if self.composer is not None:
+            return list(self.composer.imports)
+        return [self.cls.__name__] + ([self.backward] if self.function else [])
+
+    def grad_code(self, name: str) -> str:
+        return self.composer.grad_code(name) if self.composer is not None else f"{name}.{self.grad}"
 
     def constructor(self, number: str) -> str:
         x = f"np.array({number})" if self.array else number

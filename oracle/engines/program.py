@@ -50,6 +50,8 @@ class Program:
 
     def lines(self, engine: Engine) -> list[str]:
         """The statements that build the graph and run backward (no import, no print)."""
+        if engine.composer is not None:
+            return list(engine.composer.lines(self))
         lines = [f"{name} = {engine.constructor(repr(float(v)))}" for name, v in self.inputs]
         for s in self.steps:
             lines.append(
@@ -87,11 +89,12 @@ def scalar_values(values: dict[str, Any]) -> tuple[tuple[str, float], ...]:
 def repro(program: Program, engine: Engine, expected: dict[str, float], got: dict[str, Any]) -> str:
     """The program as code a student pastes, with the expected and the engine's gradients."""
     module = getattr(engine.module, "__name__", "engine").rsplit(".", 1)[-1]
-    names = [engine.name] + ([engine.backward] if engine.function else [])
-    lines = [f"from {module} import {', '.join(names)}", *program.lines(engine)]
+    lines = [f"from {module} import {', '.join(engine.imports())}", *program.lines(engine)]
     for name, _ in program.inputs:
         gave = _short(got.get(name))
-        lines.append(f"print({name}.{engine.grad})  # expected {expected[name]!r}, your engine gave {gave}")
+        lines.append(
+            f"print({engine.grad_code(name)})  # expected {expected[name]!r}, your engine gave {gave}"
+        )
     return "\n".join(lines)
 
 

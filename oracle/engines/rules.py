@@ -25,7 +25,7 @@ from oracle.engines.program import Program, Step
 from oracle.engines.run import run_engine
 
 X, Y = 1.3, 0.6
-ASSIGNS = "a _backward assigns (=) instead of adding (+=)"
+ASSIGNS = "a backward rule assigns (=) instead of adding (+=)"
 WALK = (
     "order of the walk: a value reached by paths of different lengths gets a wrong gradient "
     "(no topological sort, or one that visits a node twice)"
@@ -77,6 +77,9 @@ def name_fault(engine: Engine, program: Program, add: Form | None, mul: Form | N
 
 
 def _code(engine: Engine, program: Program) -> str:
+    if engine.composer is not None:
+        step = program.steps[0]
+        return f"{step.form.name}().forward({', '.join(step.args)})"
     return program.lines(engine)[len(program.inputs)].split(" = ", 1)[1]
 
 

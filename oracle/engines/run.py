@@ -38,8 +38,11 @@ def run_engine(engine: Engine, program: Program, seconds: float = STEP_SECONDS) 
         code = compile("\n".join(lines), FILENAME, "exec")
         with quiet(), time_limit(seconds), np.errstate(all="ignore"):
             exec(code, namespace)
-            out = np.asarray(getattr(namespace[program.output], engine.data), dtype=np.float64)
-            grads = {name: _grad(engine, namespace[name]) for name, _ in program.inputs}
+            if engine.composer is not None:
+                out, grads = engine.composer.read(namespace, program)
+            else:
+                out = np.asarray(getattr(namespace[program.output], engine.data), dtype=np.float64)
+                grads = {name: _grad(engine, namespace[name]) for name, _ in program.inputs}
     except TooSlow:
         return Outcome(error=f"engine ran past {seconds:g} s (a loop in backward?)")
     except RecursionError:

@@ -97,6 +97,8 @@ class SubmissionCheck:
                 self.problems.append((file, failed.status, failed.detail))
                 continue
             loaded[str(file.path.resolve())] = index
+        covered = {(t.found.file, name) for t in self.plugged.values() for name in t.covers}
+        found = [f for f in found if (f.file, f.name) not in covered or (f.file, f.name) in self.plugged]
         self.found = [f for f in found if not _defined_elsewhere(f, loaded)]
         return self.found
 
