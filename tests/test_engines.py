@@ -248,3 +248,25 @@ def test_unit_gates_replace_the_one_gate_checks_that_cannot_call_them(tmp_path: 
     frame = pd.read_csv(out)
     assert code == 0
     assert set(frame["target"]) == {"composed gates"}
+
+
+def check_file(name: str, graphs: int = GRAPHS) -> list:
+    from oracle.engines.plugin import check_module
+
+    module = load(name)
+    (e,) = engines_of(module)
+    return check_module(module, e, str(SAMPLES / f"{name}.py"), Options(graphs=graphs, isolate=False))
+
+
+def test_a_tensor_engine_gets_graphs_of_arrays_and_a_correct_one_passes() -> None:
+    rows = check_file("tensor_correct")
+    shapes = {r.shape for r in rows}
+    assert len(shapes) > 3  # arrays of several shapes, not only scalars
+    assert any("x @ y" in r.ops for r in rows) and any("x.sum()" in r.ops for r in rows)
+    assert not [r for r in rows if r.failed], [r.detail for r in rows if r.failed][:3]
+
+
+def test_a_tensor_op_that_does_not_undo_its_broadcasting_is_named() -> None:
+    rows = check_file("tensor_no_unbroadcast")
+    named = [r for r in rows if r.failed and "does not undo its broadcasting" in r.detail]
+    assert named and "has shape" in named[0].detail

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from oracle.core.judgement import Outcome
 from oracle.core.record import UNCHECKED, Record
 from oracle.engines import judging
@@ -43,13 +45,8 @@ DRAWS = 4  # graphs drawn per graph kept, at most (guards may need ops the engin
 @dataclass
 class EngineResult:
     records: list[Record] = field(default_factory=list)
-    rows_per_form: Counter[str] = field(default_factory=Counter)
     forms: list[str] = field(default_factory=list)  # every form the engine can spell
     faults: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        counted = ", ".join(f"`{f}` {self.rows_per_form[f]}" for f in self.forms)
-        return f"rows per op: {counted}" if self.forms else ""
 
 
 def unchecked(engine: Engine, detail: str, seed: int, replay: str) -> Record:
@@ -81,6 +78,11 @@ def second_backward(engine: Engine) -> str:
     return f"convention: a second backward() on the same graph {how}"
 
 
+BROADCAST = "a tensor op whose backward does not undo its broadcasting"
+WHOLE = "a fault this graph shows only as a whole"
+Draw = Callable[[int], dict[str, Any] | None]  # graph number -> a graph, or None (passed over)
+
+
 def check_scalar(
     engine: Engine, seed: int, graphs: int, replay: Callable[[int], str], path: str = ""
 ) -> EngineResult:
@@ -90,49 +92,55 @@ def check_scalar(
         return result
     table = gate_forms(engine) if engine.composer is not None else forms_for(engine.capabilities)
     ops = [op for op in SCALAR_OPS if op in table]
-    result.forms = [f.name for op in ops for f in table[op]]
     if not ops:
-        detail = (
-            f"{engine.name} has none of the ops random graphs need ({', '.join(sorted(engine.capabilities))})"
-        )
+        has = ", ".join(sorted(engine.capabilities))
+        detail = f"{engine.name} has none of the ops random graphs need (it has: {has})"
         result.records.append(unchecked(engine, detail, seed, replay(seed)))
         return result
+    draw: Draw = lambda index: campaign_graph(seed, index, MAX_NODES, scalar=True, ops=ops)
+    drive(engine, table, ops, draw, graphs, seed, replay, path, result)
+    convention = second_backward(engine)
+    if convention and result.records:
+        result.records[0].warning = convention
+    return result
+
+
+def drive(
+    engine: Engine,
+    table: dict[str, list[Form]],
+    ops: list[str],
+    draw: Draw,
+    graphs: int,
+    seed: int,
+    replay: Callable[[int], str],
+    path: str,
+    result: EngineResult,
+) -> None:
+    """``graphs`` graphs through the engine (drawn by ``draw``), their records into ``result``."""
+    result.forms += [f.name for op in ops for f in table[op]]
     used: Counter[str] = Counter()
     explained: set[str] = set()
-    convention = second_backward(engine)
     kept = 0
     for index in range(graphs * DRAWS):
         if kept == graphs:
             break
-        graph = campaign_graph(seed, index, MAX_NODES, scalar=True, ops=ops)
-        steps = spell(graph, table, used)
-        if steps is None:
+        graph = draw(index)
+        steps = spell(graph, table, used) if graph is not None else None
+        if graph is None or steps is None:
             continue
         kept += 1
         programs = [
-            Program(
-                scalar_values(_inputs(graph, seed, index, k)),
-                steps,
-                graph["output"],
-            )
+            Program(scalar_values(_inputs(graph, seed, index, k)), steps, graph["output"])
             for k in range(INPUT_SETS)
         ]
         for program, jax in zip(programs, run_jax(programs), strict=True):
             tested = run_engine(engine, program)
             rows = judging.records(program, tested, jax, target=engine.name, seed=seed, replay=replay(seed))
             result.records += rows
-            for form in set(program.forms):
-                result.rows_per_form[form] += len(rows)
-            if (
-                any(r.failed for r in rows)
-                and len(result.faults) < SHRINKS
-                and not set(program.forms) <= explained
-            ):
+            failed = any(r.failed for r in rows)
+            if failed and len(result.faults) < SHRINKS and not set(program.forms) <= explained:
                 result.records += _shrunk(engine, program, tested, table, seed, path, result)
                 explained |= set(program.forms)
-    if convention and result.records:
-        result.records[0].warning = convention
-    return result
 
 
 def _inputs(graph: dict[str, Any], seed: int, index: int, k: int) -> dict[str, Any]:
@@ -154,17 +162,32 @@ def _shrunk(
         return []
     small = shrink(program, lambda p: failure(engine, p) == status)
     add, mul = _first(table, "add"), _first(table, "mul")
-    fault = name_fault(engine, small, add, mul) or "a fault this graph shows only as a whole"
-    result.faults.append(fault)
     jax = run_jax([small])[0]
     got = run_engine(engine, small)
     rows = judging.records(
         small, got, jax, target=engine.name, seed=seed, replay=_replay(engine, small, jax, path)
     )
+    fault = (
+        name_fault(engine, small, add, mul)
+        or _broadcasting(rows)
+        or "a fault this graph shows only as a whole"
+    )
+    result.faults.append(fault)
     code = one_line(small, engine)
     for row in rows:
         row.detail = f"{fault}; shrunk: {code}; {row.detail}"
     return rows
+
+
+def _broadcasting(rows: list[Record]) -> str:
+    """A gradient of the wrong shape (tensor graphs): the backward did not undo its broadcasting."""
+    wrong = next((r for r in rows if r.failed and "has shape" in r.detail), None)
+    return f"{BROADCAST} ({wrong.detail})" if wrong else ""
+
+
+def _plain(value: Any) -> Any:
+    array = np.asarray(value, dtype=np.float64)
+    return float(array) if array.ndim == 0 else array.tolist()
 
 
 def _first(table: dict[str, list[Form]], op: str) -> Form | None:
@@ -177,10 +200,10 @@ def _replay(engine: Engine, program: Program, jax: Outcome, path: str) -> str:
     module = Path(path).stem if path else getattr(engine.module, "__name__", "engine")
     folder = str(Path(path).resolve().parent) if path else "."
     names = ", ".join(engine.imports())
-    expected = ", ".join(f"{n}={float(jax.grads[n])!r}" for n, _ in program.inputs) if not jax.error else "?"
+    expected = ", ".join(f"{n}={_plain(jax.grads[n])!r}" for n, _ in program.inputs) if not jax.error else "?"
     shown = ", ".join(engine.grad_code(n) for n, _ in program.inputs)
     code = (
-        f"import sys; sys.path.insert(0, {folder!r}); from {module} import {names}; "
+        f"import sys; import numpy as np; sys.path.insert(0, {folder!r}); from {module} import {names}; "
         f"{one_line(program, engine)}; print('got', {shown}, 'expected {expected}')"
     )
     return f"python -c {shlex.quote(code)}"

@@ -42,7 +42,8 @@ class Form:
         elif self.name == "x / c":
             c = 1.0 / c
         method = methods.get(self.needs[0], self.needs[0])
-        code = self.code.format(*args, c=_number(c) if c is not None else "", m=method, V="{V}")
+        number = _number(c) if c is not None else ""
+        code = self.code.format(*args, c=number, m=method, V="{V}", a=attrs.get("axis"))
         return _fill_constructor(code, make)
 
     def nodes(self, node_id: str, args: list[str], attrs: dict[str, Any]) -> list[Node]:

@@ -18,7 +18,7 @@ from oracle.campaign.judge import Probe
 from oracle.core.case import make_case
 from oracle.core.compare import Comparison
 from oracle.core.judgement import Ladder, Outcome, judge_input
-from oracle.core.record import KINK, MATCH, MISMATCH, Record
+from oracle.core.record import KINK, MATCH, MISMATCH, Record, shape_text
 from oracle.engines.probe import Engine
 from oracle.engines.program import Program
 from oracle.engines.run import run_engine
@@ -45,11 +45,11 @@ def records(
 ) -> list[Record]:
     ladder = Ladder("engine", DTYPE, lambda *args: _explain(program, *args))
     rows = []
-    for name, _ in program.inputs:
+    for name, value in program.inputs:
         record = Record(
             case_id=case_id(program),
             input=name,
-            shape="[]",
+            shape=shape_text(np.shape(value)),
             dtype=DTYPE,
             status=MATCH,
             ops=SEPARATOR.join(program.forms),
@@ -67,9 +67,9 @@ def _explain(
     program: Program, name: str, tested: np.ndarray, expected: np.ndarray, result: Comparison, record: Record
 ) -> tuple[str, str]:
     probe = Probe(case_of(program))
-    fd = probe.central(name, ())
+    fd = probe.central(name, result.worst_index)
     record.fd_value = fd
-    kink = probe.kink_at(name, ())
+    kink = probe.kink_at(name, result.worst_index)
     if kink:
         return KINK, f"{kink}; central fd {fd:.6g}"
     return MISMATCH, f"engine {result.a_value:.9g} vs jax {result.b_value:.9g}; fd {fd:.6g}"
@@ -80,11 +80,12 @@ def expected(program: Program) -> Outcome:
     try:
         engine = ComputationalGraph(program.jax_graph())
         with np.errstate(all="ignore"):
-            out = engine.forward({n: np.float64(v) for n, v in program.inputs}, DTYPE)
-            grads = engine.backward(np.float64(1.0))
-        kinks = Probe(case_of(program)).kinks({n: np.asarray(v, np.float64) for n, v in program.inputs})
+            values = {n: np.asarray(v, np.float64) for n, v in program.inputs}
+            out = engine.forward(values, DTYPE)
+            grads = engine.backward(np.ones_like(out))
+        kinks = Probe(case_of(program)).kinks(values)
     except Exception as exc:
-        return Outcome(error=f"reference raised {type(exc).__name__}")
+        return Outcome(error=f"reference raised {type(exc).__name__}: {exc}")
     if any(kinks.values()):
         return Outcome(error="on a kink")
     return Outcome(out, dict(grads))
@@ -93,7 +94,8 @@ def expected(program: Program) -> Outcome:
 def failure(engine: Engine, program: Program, tested: Outcome | None = None) -> str:
     """The failing status of a program against the project's own engine, or '' (also when not judged)."""
     reference = expected(program)
-    if reference.error or not np.all(np.isfinite([reference.out, *reference.grads.values()])):
+    arrays = [reference.out, *reference.grads.values()]
+    if reference.error or not all(np.isfinite(np.asarray(a, np.float64)).all() for a in arrays):
         return ""
     tested = tested if tested is not None else run_engine(engine, program)
     statuses = {r.status for r in records(program, tested, reference, target="", seed=None, replay="")}

@@ -22,10 +22,11 @@ from oracle.core.errors import UserError
 from oracle.core.record import Record
 from oracle.course.isolation.sessions import Found, Options
 from oracle.course.plugins import PluginTarget
-from oracle.engines import gates
+from oracle.engines import gates, tensors
 from oracle.engines import probe as probing
 from oracle.engines.drive import DEFAULT_GRAPHS, check_scalar
 from oracle.engines.summary import summary
+from oracle.engines.tensors import check_tensor
 
 KIND = "engine"
 
@@ -56,7 +57,11 @@ def engines_of(module: ModuleType) -> list[probing.Engine]:
 
 def check_module(module: ModuleType, engine: probing.Engine, shown: str, options: Options) -> list[Record]:
     replay = replay_for(shown, engine.name, options)
-    return check_scalar(engine, options.seed, options.graphs or DEFAULT_GRAPHS, replay, shown).records
+    graphs = options.graphs or DEFAULT_GRAPHS
+    result = check_scalar(engine, options.seed, graphs, replay, shown)
+    if tensors.tensor_engine(engine):
+        check_tensor(engine, options.seed, graphs, replay, shown, result)
+    return result.records
 
 
 def find(path: Path, shown: str, options: Options, index: int) -> list[PluginTarget]:

@@ -89,7 +89,7 @@ class Engine:
         return self.composer.grad_code(name) if self.composer is not None else f"{name}.{self.grad}"
 
     def constructor(self, number: str) -> str:
-        x = f"np.array({number})" if self.array else number
+        x = f"np.array({number})" if self.array and not number.startswith("np.") else number
         return self.make.format(cls=self.name, x=x)
 
     def backward_code(self, root: str) -> str:

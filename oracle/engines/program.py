@@ -32,12 +32,12 @@ class Step:
 
 @dataclass(frozen=True)
 class Program:
-    inputs: tuple[tuple[str, float], ...]  # name, value: in order of creation
+    inputs: tuple[tuple[str, Any], ...]  # name, value (a float, or nested lists): in order of creation
     steps: tuple[Step, ...]
     output: str
 
     @property
-    def values(self) -> dict[str, float]:
+    def values(self) -> dict[str, Any]:
         return dict(self.inputs)
 
     @property
@@ -46,13 +46,14 @@ class Program:
 
     def jax_graph(self) -> dict[str, Any]:
         nodes = [n for s in self.steps for n in s.form.nodes(s.id, list(s.args), dict(s.attrs))]
-        return {"inputs": {name: [] for name, _ in self.inputs}, "nodes": nodes, "output": self.output}
+        inputs = {name: list(np.shape(value)) for name, value in self.inputs}
+        return {"inputs": inputs, "nodes": nodes, "output": self.output}
 
     def lines(self, engine: Engine) -> list[str]:
         """The statements that build the graph and run backward (no import, no print)."""
         if engine.composer is not None:
             return list(engine.composer.lines(self))
-        lines = [f"{name} = {engine.constructor(repr(float(v)))}" for name, v in self.inputs]
+        lines = [f"{name} = {engine.constructor(_literal(v))}" for name, v in self.inputs]
         for s in self.steps:
             lines.append(
                 f"{s.id} = {s.form.text(list(s.args), dict(s.attrs), engine.constructor, engine.methods)}"
@@ -63,8 +64,15 @@ class Program:
     def code(self, engine: Engine) -> str:
         return "\n".join(self.lines(engine)) + "\n"
 
-    def with_values(self, values: dict[str, float]) -> Program:
-        return Program(tuple((n, float(values[n])) for n, _ in self.inputs), self.steps, self.output)
+    def with_values(self, values: dict[str, Any]) -> Program:
+        return Program(tuple((n, values[n]) for n, _ in self.inputs), self.steps, self.output)
+
+
+def _literal(value: Any) -> str:
+    """A value as code: a float's exact repr, an array as ``np.array([...])``."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return f"np.array({np.asarray(value, dtype=np.float64).tolist()!r})"
+    return repr(float(value))
 
 
 def spell(graph: dict[str, Any], table: dict[str, list[Form]], used: Counter[str]) -> tuple[Step, ...] | None:
@@ -82,14 +90,22 @@ def spell(graph: dict[str, Any], table: dict[str, list[Form]], used: Counter[str
     return tuple(steps)
 
 
-def scalar_values(values: dict[str, Any]) -> tuple[tuple[str, float], ...]:
-    return tuple((name, float(np.asarray(v, dtype=np.float64))) for name, v in values.items())
+def scalar_values(values: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """Input values as a program holds them: floats, or nested lists for arrays."""
+    return tuple(
+        (name, v if isinstance(v, list) else float(np.asarray(v, dtype=np.float64)))
+        for name, v in values.items()
+    )
 
 
 def repro(program: Program, engine: Engine, expected: dict[str, float], got: dict[str, Any]) -> str:
     """The program as code a student pastes, with the expected and the engine's gradients."""
     module = getattr(engine.module, "__name__", "engine").rsplit(".", 1)[-1]
-    lines = [f"from {module} import {', '.join(engine.imports())}", *program.lines(engine)]
+    lines = [
+        "import numpy as np",
+        f"from {module} import {', '.join(engine.imports())}",
+        *program.lines(engine),
+    ]
     for name, _ in program.inputs:
         gave = _short(got.get(name))
         lines.append(

@@ -72,7 +72,19 @@ def name_fault(engine: Engine, program: Program, add: Form | None, mul: Form | N
     for name, program_ in _structures(add, mul):
         if failure(engine, program_):
             line = "; ".join(program_.lines(engine)[len(program_.inputs) : -1])
-            return f"{name} (`{line}` fails)"
+            return f"{_too_much(engine, program_) or name} (`{line}` fails)"
+    return ""
+
+
+def _too_much(engine: Engine, program: Program) -> str:
+    """The walk's fault when a value got more than its gradient (its backward ran twice), else ''."""
+    got, want = run_engine(engine, program), expected(program)
+    if got.error or want.error:
+        return ""
+    for name, _ in program.inputs:
+        g, w = _num(got.grads.get(name)), float(want.grads[name])
+        if not _close(g, w):
+            return WALK if abs(g) > abs(w) else FAN_OUT + f": {ASSIGNS}?"
     return ""
 
 

@@ -17,6 +17,7 @@ deterministic as the engine.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -61,12 +62,12 @@ def _replace(step: Step, old: str, new: str) -> Step:
     return Step(step.id, step.form, tuple(new if a == old else a for a in step.args), step.attrs)
 
 
-def _values(program: Program) -> dict[str, float]:
+def _values(program: Program) -> dict[str, Any]:
     try:
         engine = ComputationalGraph(program.jax_graph())
         with np.errstate(all="ignore"):
-            engine.forward({n: np.float64(v) for n, v in program.inputs}, "float64")
-        return {k: float(v) for k, v in engine.node_values.items()}
+            engine.forward({n: np.asarray(v, np.float64) for n, v in program.inputs}, "float64")
+        return {k: v.tolist() if np.ndim(v) else float(v) for k, v in engine.node_values.items()}
     except Exception:
         return {}
 
@@ -92,6 +93,8 @@ def _candidates(p: Program) -> Iterator[Program]:
             steps = tuple(_replace(s, later, earlier) for s in p.steps)
             yield live(Program(p.inputs, steps, p.output))
     for name, value in p.inputs:  # simpler values
+        if isinstance(value, list):
+            continue
         for simple in (*SIMPLE, round(value, 1), round(value, 2)):
             if len(repr(float(simple))) < len(repr(float(value))) and simple != value:
                 yield p.with_values({**p.values, name: simple})

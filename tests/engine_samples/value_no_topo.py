@@ -8,7 +8,7 @@ class Value:
         self.data = data
         self.grad = 0.0
         self._backward = lambda: None
-        self._prev = set(children)
+        self._prev = tuple(children)  # kept in order
         self._op = op
 
     def __repr__(self):
