@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from oracle.core.judgement import Outcome
-from oracle.core.record import UNCHECKED, Record
+from oracle.core.record import ERROR, UNCHECKED, Record
 from oracle.engines import judging
 from oracle.engines.forms import Form, forms_for
 from oracle.engines.gates import gate_forms
@@ -99,6 +99,12 @@ def check_scalar(
         return result
     draw: Draw = lambda index: campaign_graph(seed, index, MAX_NODES, scalar=True, ops=ops)
     drive(engine, table, ops, draw, graphs, seed, replay, path, result)
+    for code, what in engine.broken.items():  # a method it defines that cannot even run forward
+        row = unchecked(
+            engine, f"`{code}` {what}: the op is defined but its forward fails", seed, replay(seed)
+        )
+        row.status = ERROR
+        result.records.append(row)
     convention = second_backward(engine)
     if convention and result.records:
         result.records[0].warning = convention

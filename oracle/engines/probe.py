@@ -71,6 +71,7 @@ class Engine:
     array: bool = False  # the constructor needs an ndarray: np.array(x)
     methods: dict[str, str] = field(default_factory=dict)  # capability -> the engine's method name
     capabilities: set[str] = field(default_factory=set)
+    broken: dict[str, str] = field(default_factory=dict)  # a method it defines that raises: code -> error
     declared: bool = False
     problem: str = ""  # what could not be found: one unchecked row says so
     composer: Any = None  # gate-object files (``gates.Composer``): writes a program's code, reads its results
@@ -257,6 +258,8 @@ def _capabilities(engine: Engine) -> None:
         if method and _works(engine, _calls(method)):
             engine.capabilities.add(wanted)
             engine.methods[wanted] = method
+        elif method:
+            engine.broken[f"{engine.name}(1.5).{method}()"] = _raises(engine, _calls(method))
 
 
 def _calls(method: str) -> Callable[[Any, Any], Any]:
@@ -266,6 +269,14 @@ def _calls(method: str) -> Callable[[Any, Any], Any]:
 def _method_name(cls: type, wanted: str) -> str:
     names = [n for n in dir(cls) if n.lower() == wanted and callable(getattr(cls, n, None))]
     return sorted(names, key=lambda n: n != wanted)[0] if names else ""
+
+
+def _raises(engine: Engine, build: Callable[[Any, Any], Any]) -> str:
+    try:
+        out = build(engine.new(1.5), engine.new(0.75))
+    except Exception as exc:
+        return f"raised {type(exc).__name__}: {str(exc)[:100]}"
+    return f"returned {type(out).__name__}, not a {engine.name}"
 
 
 def _works(engine: Engine, build: Callable[[Any, Any], Any]) -> bool:

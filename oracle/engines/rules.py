@@ -53,6 +53,8 @@ def _num(value: object) -> float:
 
 def name_fault(engine: Engine, program: Program, add: Form | None, mul: Form | None) -> str:
     """What the shrunk ``program`` shows to be broken, as a sentence ('' when nothing smaller fails)."""
+    if not program.steps:
+        return "backward() on a single node leaves its gradient unchanged (expected 1): backward does nothing"
     seen: set[str] = set()
     for step in program.steps:
         if step.form.name in seen:

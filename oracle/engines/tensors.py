@@ -7,7 +7,7 @@ method, ``.T`` or ``transpose(0, 1)``, ``sum()``/``mean()`` and their ``axis=``.
 from the project's builder with shapes (``scalar=False``) restricted to those ops; a graph
 that broadcasts is passed over when the forward does not, and so is a product of 1-D arrays
 (engines written for matrices). The output is summed (``x.sum()``) so that backward starts
-from a scalar; an engine without ``sum`` gets its scalar graphs only, and a row saying so.
+from a scalar: an engine whose nodes take arrays but that has no ``sum`` gets scalar graphs only.
 A gradient of the wrong shape where the graph broadcast names the classic fault: a backward
 that does not undo its broadcasting.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from oracle.engines.drive import MAX_NODES, EngineResult, drive, unchecked
+from oracle.engines.drive import MAX_NODES, EngineResult, drive
 from oracle.engines.forms import Form, forms_for
 from oracle.engines.limits import quiet
 from oracle.engines.probe import CAPABILITIES, METHODS, Engine, _method_name
@@ -88,6 +88,8 @@ def tensor_engine(engine: Engine) -> bool:
                 caps.add("matmul_method")
                 engine.methods["matmul_method"] = _method_name(engine.cls, name)
                 break
+    if "sum" not in caps:
+        return False  # a scalar engine that happens to take arrays, or a tensor engine without sum
     engine.capabilities = caps
     return True
 
@@ -121,10 +123,6 @@ def check_tensor(
     for form in TENSOR_FORMS:
         if set(form.needs) <= engine.capabilities:
             table.setdefault(form.op, []).append(form)
-    if "sum" not in engine.capabilities:
-        detail = f"{engine.name} holds arrays but has no sum(): only its scalar graphs were checked"
-        result.records.append(unchecked(engine, detail, seed, replay(seed)))
-        return
     ops = [op for op in (*ELEMENTWISE, "matmul", "transpose", "sum", "mean") if op in table]
     broadcasts = "broadcast" in engine.capabilities
     draw = lambda index: _summed(campaign_graph(seed, index, MAX_NODES, ops=ops), broadcasts)
