@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import class_check, depth, lecture_mlp, oracle_campaign, scalar_mlp, vision
+from bench import class_check, depth, engines, lecture_mlp, oracle_campaign, scalar_mlp, vision
 from bench.common import Row, load, machine, table, write_csv
 
-BENCHMARKS = ("depth", "scalar_mlp", "lecture_mlp", "oracle", "vision", "class_check")
+BENCHMARKS = ("depth", "scalar_mlp", "lecture_mlp", "oracle", "vision", "class_check", "engines")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -67,6 +67,13 @@ def headline(rows: list[Row]) -> list[str]:
         cold, warm = oracle["campaign, 1 worker, cold cache"], oracle["campaign, 1 worker, warm cache"]
         lines.append(f"oracle: campaign / bare vmap(vjp) = {cold.ratio:.2f} cold, {warm.ratio:.2f} warm")
         lines.append(f"oracle: warm, 1 worker: {warm.note}")
+    engine = {r.variant: r for r in rows if r.benchmark == "engines"}
+    if engine:
+        student, check = engine["student engine"], engine["check"]
+        lines.append(
+            f"engines: a student's scalar engine takes {student.ratio:.2f}x the project's engine on the same "
+            f"graphs; the whole check: {check.note}"
+        )
     return lines
 
 
@@ -79,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         "oracle": lambda: oracle_campaign.run(args.quick, args.graphs, args.oracle_repeats),
         "vision": lambda: vision.run(args.quick),
         "class_check": lambda: class_check.run(args.quick),
+        "engines": lambda: engines.run(args.quick),
     }
     print(f"machine: {machine()}")
     print(f"start: {load()}{' (--quick)' if args.quick else ''}", flush=True)
