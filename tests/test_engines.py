@@ -270,3 +270,18 @@ def test_a_tensor_op_that_does_not_undo_its_broadcasting_is_named() -> None:
     rows = check_file("tensor_no_unbroadcast")
     named = [r for r in rows if r.failed and "does not undo its broadcasting" in r.detail]
     assert named and "has shape" in named[0].detail
+
+
+def test_an_engine_that_ends_the_interpreter_is_one_error_row_when_isolated(tmp_path: Path) -> None:
+    out = tmp_path / "check.csv"
+    code = main(["check", str(SAMPLES / "hostile_exits.py"), "--graphs", "2", "--out", str(out)])
+    frame = pd.read_csv(out)
+    assert code == 1
+    assert list(frame["status"]) == ["error"] and list(frame["target"]) == ["Value"]
+    assert "ended (exit code 3)" in frame["detail"][0]
+
+
+def test_a_backward_that_never_ends_is_an_error_row_not_a_hang() -> None:
+    rows = run("hostile_loops", 2)
+    assert [r.status for r in rows] == ["error"]
+    assert "never returned" in rows[0].detail

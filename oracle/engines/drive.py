@@ -88,7 +88,9 @@ def check_scalar(
 ) -> EngineResult:
     result = EngineResult()
     if engine.problem:
-        result.records.append(unchecked(engine, engine.problem, seed, replay(seed)))
+        row = unchecked(engine, engine.problem, seed, replay(seed))
+        row.status = ERROR if engine.fatal else UNCHECKED
+        result.records.append(row)
         return result
     table = gate_forms(engine) if engine.composer is not None else forms_for(engine.capabilities)
     ops = [op for op in SCALAR_OPS if op in table]
@@ -143,7 +145,7 @@ def drive(
             tested = run_engine(engine, program)
             rows = judging.records(program, tested, jax, target=engine.name, seed=seed, replay=replay(seed))
             result.records += rows
-            failed = any(r.failed for r in rows)
+            failed = any(r.failed for r in rows) and "ran past" not in tested.error  # a slow one: not shrunk
             if failed and len(result.faults) < SHRINKS and not set(program.forms) <= explained:
                 result.records += _shrunk(engine, program, tested, table, seed, path, result)
                 explained |= set(program.forms)

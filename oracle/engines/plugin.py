@@ -10,7 +10,9 @@ runs in a process of its own (``isolated``): a hang or a crash is one row.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import re
 import shlex
 from collections.abc import Sequence
 from functools import partial
@@ -19,10 +21,10 @@ from types import ModuleType
 from typing import Any
 
 from oracle.core.errors import UserError
-from oracle.core.record import Record
+from oracle.core.record import ERROR, Record
 from oracle.course.isolation.sessions import Found, Options
 from oracle.course.plugins import PluginTarget
-from oracle.engines import gates, tensors
+from oracle.engines import gates, isolated, tensors
 from oracle.engines import probe as probing
 from oracle.engines.drive import DEFAULT_GRAPHS, check_scalar
 from oracle.engines.summary import summary
@@ -65,6 +67,8 @@ def check_module(module: ModuleType, engine: probing.Engine, shown: str, options
 
 
 def find(path: Path, shown: str, options: Options, index: int) -> list[PluginTarget]:
+    if options.isolate:
+        return _find_isolated(path, shown, options, index)
     from oracle.course.loading.finding import load_module
 
     try:
@@ -80,6 +84,46 @@ def find(path: Path, shown: str, options: Options, index: int) -> list[PluginTar
         run = partial(check_module, module, engine, shown, options)
         targets.append(PluginTarget(found, run, _summary, covers))
     return targets
+
+
+def _find_isolated(path: Path, shown: str, options: Options, index: int) -> list[PluginTarget]:
+    """The file checked in a process of its own (``isolated``): its records, ready when listed."""
+    entries, status, detail = isolated.run_child(path, shown, options)
+    if status:
+        name = _guess_name(path)
+        found = Found(index, name, KIND, "random graphs", "", ())
+        row = Record("", "", "", "float64", status, detail, n_nodes=0, seed=options.seed)
+        row.target, row.replay = name, replay_for(shown, name, options)(options.seed)
+        row.case_id = hashlib.sha256(f"{name}|{detail}".encode()).hexdigest()[:12]
+        return [PluginTarget(found, partial(list, [row]), _summary)]
+    targets = []
+    for entry in entries:
+        try:
+            name, records = str(entry["name"]), isolated.records_of(entry)
+            covers = (
+                tuple(str(n) for n in entry.get("covers", [])) if entry.get("style") != gates.VALUES else ()
+            )
+            defined_in = tuple(str(d) for d in entry.get("defined_in", []))
+        except (KeyError, TypeError, ValueError) as exc:
+            name, covers, defined_in = _guess_name(path), (), ()
+            row = Record("", "", "", "float64", ERROR, f"the engine check's answer is unusable: {exc}"[:200])
+            row.target, records = name, [row]
+        found = Found(index, name, KIND, "random graphs", "", defined_in)
+        targets.append(PluginTarget(found, partial(list, records), _summary, covers))
+    return targets
+
+
+def _guess_name(path: Path) -> str:
+    """An engine's class name read from the file's text (for a row when its check could not finish)."""
+    try:
+        source = path.read_text(errors="replace")
+    except OSError:
+        return "engine"
+    for match in re.finditer(r"^class\s+(\w+)", source, re.M):
+        body = source[match.end() :].split("\nclass ", 1)[0]
+        if re.search(r"def\s+__(add|mul)__", body):
+            return match.group(1)
+    return "composed gates" if gates.claims(source) else "engine"
 
 
 def _covers(engine: probing.Engine) -> tuple[str, ...]:

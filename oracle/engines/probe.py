@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from oracle.engines.limits import quiet
+from oracle.engines.limits import TooSlow, quiet, time_limit
 
 DECLARATION = "ORACLE_ENGINE"
+PROBE_SECONDS = 10.0  # trying every capability takes milliseconds; a backward that never ends stops here
 DATA_NAMES = ("data", "value", "val", "item", "_data", "_value")
 GRAD_NAMES = ("grad", "gradient", "_grad", "g")
 BACKWARD_NAMES = ("backward", "backprop", "back", "backpropagate", "backward_pass")
@@ -74,6 +75,7 @@ class Engine:
     broken: dict[str, str] = field(default_factory=dict)  # a method it defines that raises: code -> error
     declared: bool = False
     problem: str = ""  # what could not be found: one unchecked row says so
+    fatal: bool = False  # the problem is a fault of the engine (its backward never ends): an error row
     composer: Any = None  # gate-object files (``gates.Composer``): writes a program's code, reads its results
     title: str = ""  # the target's name when it is not the class's
 
@@ -176,7 +178,7 @@ def declared(module: ModuleType) -> Engine | None:
 def probe(module: ModuleType, cls: type, base: Engine | None = None) -> Engine:
     """Everything the engine's class shows when tried; ``problem`` says what could not be found."""
     engine = base or Engine(cls, module)
-    with quiet():
+    with quiet(), time_limit(PROBE_SECONDS):
         _constructor(engine)
         if not engine.problem:
             _attributes(engine)
@@ -222,6 +224,12 @@ def _attributes(engine: Engine) -> None:
     try:
         root = a * b
         engine.run_backward(root)
+    except TooSlow:
+        engine.problem, engine.fatal = (
+            f"(a * b).{engine.backward}() never returned (a loop in backward?)",
+            True,
+        )
+        return
     except Exception as exc:
         engine.problem = f"(a * b).{engine.backward}() raised {type(exc).__name__}: {str(exc)[:80]}"
         return
