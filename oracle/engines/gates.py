@@ -39,6 +39,7 @@ OPS = {
 }  # fmt: skip
 BINARY = frozenset({"mul", "add", "sub", "div"})
 UNIT, BOUND, VALUES = "unit", "bound", "values"
+LAYERED = "the lecture's gates beside layer functions: checked one by one only"
 
 
 @dataclass
@@ -89,9 +90,15 @@ class Composer:
         return out, {n: getattr(namespace[n], self.grad, None) for n, _ in program.inputs}
 
 
+LAYERS = re.compile(r"^\s*def\s+\w+_forward\s*\(", re.M)
+
+
 def claims(source: str) -> bool:
-    """Whether a file's text looks like gate objects: a class named ...Gate with a backward."""
-    return bool(re.search(r"^\s*class\s+\w+Gate\b", source, re.M | re.I) and "def backward" in source)
+    """Whether a file's text looks like a gate file: a class named ...Gate with a backward, and (for the
+    lecture's style) no layer functions: a course file of gates and layers keeps its one-gate checks only."""
+    if not re.search(r"^\s*class\s+\w+Gate\b", source, re.M | re.I) or "def backward" not in source:
+        return False
+    return bool(re.search(r"def\s+backward\s*\(\s*self\s*\)", source)) or not LAYERS.search(source)
 
 
 def gate_classes(module: ModuleType) -> dict[str, type]:
@@ -128,8 +135,11 @@ def composed(module: ModuleType) -> Engine | None:
         return None
     unit = unit_class(module)
     engine = Engine(unit or next(iter(gates.values())), module, title="composed gates")
+    layers = any(n.endswith("_forward") and inspect.isfunction(f) for n, f in vars(module).items())
     with quiet():
-        composer = _composer(unit, gates)
+        composer = _composer(unit, gates, layers)
+    if layers and composer == LAYERED:
+        return None
     if isinstance(composer, str):
         engine.problem = composer
         return engine
@@ -137,7 +147,7 @@ def composed(module: ModuleType) -> Engine | None:
     return engine
 
 
-def _composer(unit: type | None, gates: dict[str, type]) -> Composer | str:
+def _composer(unit: type | None, gates: dict[str, type], layers: bool = False) -> Composer | str:
     value = grad = ""
     if unit is not None:
         try:
@@ -152,6 +162,8 @@ def _composer(unit: type | None, gates: dict[str, type]) -> Composer | str:
             if works(cls, 2 if op in BINARY else 1):
                 styles[style][op] = cls.__name__
     style = max(styles, key=lambda s: len(styles[s]))
+    if style == VALUES and layers:
+        return LAYERED
     if not styles[style]:
         return (
             "no gate's forward works as forward(u0, u1) with units, Gate(u0, u1).forward() or forward(x, y)"
