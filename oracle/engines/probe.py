@@ -29,6 +29,7 @@ import numpy as np
 from oracle.engines.limits import TooSlow, quiet, time_limit
 
 DECLARATION = "ORACLE_ENGINE"
+NESTED = "{cls}([[{x}]])"  # engines whose nodes hold a 1 x 1 list of lists
 PROBE_SECONDS = 10.0  # trying every capability takes milliseconds; a backward that never ends stops here
 DATA_NAMES = ("data", "value", "val", "item", "_data", "_value")
 GRAD_NAMES = ("grad", "gradient", "_grad", "g")
@@ -108,7 +109,7 @@ class Engine:
         return float(np.asarray(getattr(node, self.data), dtype=np.float64))
 
     def number_of(self, value: Any) -> float:
-        return float(np.asarray(value, dtype=np.float64))
+        return scalar(value)
 
     def gradient(self, node: Any) -> Any:
         return getattr(node, self.grad)
@@ -118,6 +119,14 @@ class Engine:
             getattr(self.module, self.backward)(root)
         else:
             getattr(root, self.backward)()
+
+
+def scalar(value: Any) -> float:
+    """A number held as a float, a 0-d array or a 1 x 1 nested list; ValueError otherwise."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.size != 1:
+        raise ValueError(f"{array.size} numbers, not one")
+    return float(array.reshape(()))
 
 
 def claims(source: str) -> bool:
@@ -190,15 +199,18 @@ def probe(module: ModuleType, cls: type, base: Engine | None = None) -> Engine:
 def _constructor(engine: Engine) -> None:
     if engine.make != "{cls}({x})":  # declared
         return
-    for array in (False, True):
-        engine.array = array
+    for array, make in ((False, "{cls}({x})"), (True, "{cls}({x})"), (False, NESTED)):
+        engine.array, engine.make = array, make
         try:
             node = engine.new(2.0)
         except Exception:
             continue
         if isinstance(node, engine.cls):
             return
-    engine.problem = f"{engine.name}(2.0) and {engine.name}(np.array(2.0)) both fail: declare make"
+    engine.array, engine.make = False, "{cls}({x})"
+    engine.problem = (
+        f"{engine.name}(2.0), {engine.name}(np.array(2.0)) and {engine.name}([[2.0]]) fail: declare make"
+    )
 
 
 def _attributes(engine: Engine) -> None:
@@ -244,7 +256,7 @@ def _attributes(engine: Engine) -> None:
 def _reads(node: Any, name: str, value: float) -> bool:
     try:
         attr = getattr(node, name)
-        return not callable(attr) and float(np.asarray(attr, dtype=np.float64)) == value
+        return not callable(attr) and scalar(attr) == value
     except Exception:
         return False
 

@@ -17,7 +17,7 @@ import numpy as np
 from oracle.core.jax_graph import vjp_batch
 from oracle.core.judgement import Outcome
 from oracle.engines.limits import TooSlow, quiet, time_limit
-from oracle.engines.probe import Engine
+from oracle.engines.probe import NESTED, Engine
 from oracle.engines.program import Program
 
 FILENAME = "<engine graph>"
@@ -43,6 +43,12 @@ def run_engine(engine: Engine, program: Program, seconds: float = STEP_SECONDS) 
             else:
                 out = np.asarray(getattr(namespace[program.output], engine.data), dtype=np.float64)
                 grads = {name: _grad(engine, namespace[name]) for name, _ in program.inputs}
+                if engine.make == NESTED:  # 1 x 1 lists stand for numbers
+                    out = out.reshape(()) if out.size == 1 else out
+                    grads = {
+                        n: g.reshape(()) if isinstance(g, np.ndarray) and g.size == 1 else g
+                        for n, g in grads.items()
+                    }
     except TooSlow:
         return Outcome(error=f"engine ran past {seconds:g} s (a loop in backward?)")
     except RecursionError:
