@@ -189,7 +189,7 @@ def _shrunk(
 
 def _broadcasting(rows: list[Record]) -> str:
     """A gradient of the wrong shape (tensor graphs): the backward did not undo its broadcasting."""
-    wrong = next((r for r in rows if r.failed and "has shape" in r.detail), None)
+    wrong = next((r for r in rows if r.failed and ("has shape" in r.detail or "broadcast" in r.detail)), None)
     return f"{BROADCAST} ({wrong.detail})" if wrong else ""
 
 
