@@ -24,7 +24,7 @@ from oracle.core.errors import UserError
 from oracle.core.record import ERROR, Record
 from oracle.course.isolation.sessions import Found, Options
 from oracle.course.plugins import PluginTarget
-from oracle.engines import gates, isolated, tensors
+from oracle.engines import declare, gates, isolated, tensors
 from oracle.engines import probe as probing
 from oracle.engines.drive import DEFAULT_GRAPHS, check_scalar
 from oracle.engines.summary import summary
@@ -46,7 +46,7 @@ def replay_for(shown: str, name: str, options: Options) -> Any:
 def engines_of(module: ModuleType) -> list[probing.Engine]:
     """The module's engines, probed: the declared one, else every candidate class."""
     try:
-        declared = probing.declared(module)
+        declared = declare.declared(module)
     except ValueError as exc:
         engine = probing.Engine(type(module), module, problem=str(exc))
         return [engine]

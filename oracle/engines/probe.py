@@ -163,27 +163,6 @@ def _module_backward(module: ModuleType) -> str:
     return ""
 
 
-def declared(module: ModuleType) -> Engine | None:
-    """The engine a module declares (``ORACLE_ENGINE``), or None; a ``ValueError`` names a bad declaration."""
-    spec = getattr(module, DECLARATION, None)
-    if spec is None:
-        return None
-    if not isinstance(spec, dict) or not inspect.isclass(spec.get("cls")):
-        raise ValueError(f"{DECLARATION} must be a dict whose 'cls' is your node class")
-    unknown = set(spec) - {"cls", "data", "grad", "backward", "make"}
-    if unknown:
-        raise ValueError(
-            f"{DECLARATION} has unknown keys {sorted(unknown)} (cls, data, grad, backward, make)"
-        )
-    engine = Engine(spec["cls"], module, declared=True)
-    engine.data, engine.grad = str(spec.get("data", "")), str(spec.get("grad", ""))
-    backward = str(spec.get("backward", ""))
-    engine.backward, engine.function = backward, bool(backward) and callable(getattr(module, backward, None))
-    if "make" in spec:
-        engine.make = str(spec["make"])  # code with {x} for the number: "Node({x}, ())"
-    return engine
-
-
 def probe(module: ModuleType, cls: type, base: Engine | None = None) -> Engine:
     """Everything the engine's class shows when tried; ``problem`` says what could not be found."""
     engine = base or Engine(cls, module)
