@@ -16,6 +16,7 @@ The built-in plugins are listed in ``BUILT_IN``; an installed package adds one i
 from __future__ import annotations
 
 import importlib
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -28,6 +29,7 @@ from oracle.core.record import Record
 
 BUILT_IN = ("oracle.engines.plugin",)
 ENTRY_POINTS = "backprop_oracle.plugins"
+MAX_SOURCE = 4 << 20  # bytes of a file read to ask the plugins whether they claim it
 
 
 @dataclass
@@ -54,7 +56,10 @@ def claims(source: str) -> bool:
 def find(path: Path, shown: str, options: Any, index: int) -> list[PluginTarget]:
     """Every plugin target in one file (the file is read only if some plugin claims its text)."""
     try:
-        source = path.read_text(errors="replace") if path.stat().st_size <= 4 << 20 else ""
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_SOURCE:
+            return []  # a device, a pipe, a huge file: never opened here (a worker imports it)
+        source = path.read_text(errors="replace")
     except OSError:
         return []
     return [
