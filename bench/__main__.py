@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import class_check, cluster, depth, lecture_mlp, oracle_campaign, scalar_mlp, vision
+from bench import class_check, cluster, depth, engines, lecture_mlp, oracle_campaign, scalar_mlp, vision
 from bench.common import Row, load, machine, table, write_csv
 
-BENCHMARKS = ("depth", "scalar_mlp", "lecture_mlp", "oracle", "vision", "class_check", "cluster")
+BENCHMARKS = ("depth", "scalar_mlp", "lecture_mlp", "oracle", "vision", "class_check", "cluster", "engines")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -71,6 +71,13 @@ def headline(rows: list[Row]) -> list[str]:
     for row in rows:
         if row.benchmark == "cluster" and row.variant.startswith("--cluster"):
             lines.append(f"cluster: {row.size}: {row.note}")
+    engine = {r.variant: r for r in rows if r.benchmark == "engines"}
+    if engine:
+        student, check = engine["student engine"], engine["check"]
+        lines.append(
+            f"engines: a student's scalar engine takes {student.ratio:.2f}x the project's engine on the same "
+            f"graphs; the whole check: {check.note}"
+        )
     return lines
 
 
@@ -84,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         "vision": lambda: vision.run(args.quick),
         "class_check": lambda: class_check.run(args.quick),
         "cluster": lambda: cluster.run(args.quick),
+        "engines": lambda: engines.run(args.quick),
     }
     print(f"machine: {machine()}")
     print(f"start: {load()}{' (--quick)' if args.quick else ''}", flush=True)

@@ -57,6 +57,7 @@ def test_status_counts_list_every_status_in_order_with_zeros(frame: pd.DataFrame
         "forward_mismatch": 0,
         "error": 1,
         "timeout": 0,  # course checks' status: every status is a column, zeros included
+        "unchecked": 0,  # engine checks' status (nothing judged), likewise
     }
     assert (s.rows, s.cases, s.graphs) == (7, 4, 4)
 
@@ -156,9 +157,9 @@ def test_markdown(frame: pd.DataFrame, tmp_path: Path) -> None:
     assert "| status | rows |\n| --- | ---: |\n| match | 2 |" in text
     assert "| forward_mismatch | 0 |" in text
     assert (
-        "| add | 0 | 1 | 1 | 0 | 0 | 0 | 0 | 0 | 2 | 2 | 1 |" in text
+        "| add | 0 | 1 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 2 | 2 | 1 |" in text
     )  # op row: every status, rows, non_match, failed
-    assert "| float32 | 0 | 1 | 1 | 0 | 0 | 0 | 0 | 0 | 2 | 2 | 1 |" in text
+    assert "| float32 | 0 | 1 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 2 | 2 | 1 |" in text
     assert "| 0.5 | mismatch | c2 | x0 | add add exp |" in text
     assert "`python -m oracle replay cases/c4.json`" in text
     # Deterministic: a rerun that took longer changes only the throughput line.

@@ -19,8 +19,8 @@ MATCH, MISMATCH, KINK = "match", "mismatch", "kink"
 NONFINITE, NONFINITE_BOTH = "nonfinite", "nonfinite_both"  # NaN or Inf on one side / on both sides
 FORWARD_MISMATCH, ERROR = "forward_mismatch", "error"
 TIMEOUT = "timeout"  # course checks in a worker process: the student's code did not answer in time
-# Course checks: the checker could not call the code (a constructor argument it cannot guess, a helper
-# module the file imports and the folder lacks). Not the student's mistake, so not a failure.
+# Course and engine checks: the checker could not call the code (a constructor argument it cannot
+# guess, an engine API it cannot probe). Not the student's mistake, so not a failure.
 UNCHECKED = "unchecked"
 STATUSES = (MATCH, MISMATCH, KINK, NONFINITE, NONFINITE_BOTH, FORWARD_MISMATCH, ERROR, TIMEOUT, UNCHECKED)
 FAILING = frozenset({MISMATCH, NONFINITE, FORWARD_MISMATCH, ERROR, TIMEOUT})

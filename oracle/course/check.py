@@ -102,6 +102,12 @@ def register(subparsers: Any, name: str) -> None:
         help="the course the code follows (default: read off each file; `check --course list` lists them)",
     )
     parser.add_argument(
+        "--graphs",
+        type=whole_number(1, 100_000),
+        default=0,
+        help="autograd engines: random graphs per engine (default: 60)",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="show every record, not only the problems"
     )
     isolation = parser.add_argument_group("isolation (the student's code runs in a worker process)")
@@ -184,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         max_memory=args.max_memory,
         confine=args.confine if not args.no_isolate else "off",
+        graphs=args.graphs,
     )
     if len(args.paths) == 1 and not args.submissions and _one_file(Path(args.paths[0])):
         if args.cluster:
@@ -227,6 +234,8 @@ def run_file(path_text: str, options: Options, out_text: str, verbose: bool) -> 
         for result in check.targets():
             records += result.records
             print_target(result.found, result.records, options, verbose)
+            if result.note:  # a plugin's line (an engine's rows per op)
+                print(f"  {result.note}")
     finally:  # the records computed so far reach the disk, whatever happens
         check.close()
         text = to_frame(records, target=True).to_csv(index=False)

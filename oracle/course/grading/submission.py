@@ -25,7 +25,7 @@ from pathlib import Path
 
 from oracle.core.errors import UserError
 from oracle.core.record import ERROR, Record
-from oracle.course import check_target
+from oracle.course import check_target, plugins
 from oracle.course.calling.calls import FD_KINDS
 from oracle.course.isolation.sandbox import Zygote
 from oracle.course.isolation.sessions import Found, InProcess, Isolated, LoadFailed, Options, Stopped
@@ -62,6 +62,7 @@ class TargetResult:
     found: Found
     file: File
     records: list[Record]
+    note: str = ""  # a plugin target's summary line (an engine's rows per op)
 
 
 @dataclass
@@ -79,14 +80,18 @@ class SubmissionCheck:
         self.session = Isolated(options, zygote, submission.root) if options.isolate else InProcess(options)
         self.found: list[Found] = []
         self.problems: list[tuple[File, str, str]] = []  # files that failed to import: status, detail
+        self.plugged: dict[tuple[int, str], plugins.PluginTarget] = {}  # targets checked by a plugin
 
     def load(self) -> list[Found]:
         """Import every file; a single file's import problem is the user's (``UserError``), else a row."""
         loaded: dict[str, int] = {}
         found: list[Found] = []
         for index, file in enumerate(self.submission.files):
+            extra = plugins.find(file.path, file.shown, self.options, index)  # engines...: plugins' own
+            self.plugged.update({(t.found.file, t.found.name): t for t in extra})
+            found += [t.found for t in extra]
             try:
-                found += self.session.load(index, file.path, file.shown, self.submission.single)
+                found += self.session.load(index, file.path, file.shown, self.submission.single and not extra)
             except LoadFailed as failed:
                 if self.submission.single:
                     self.close()
@@ -94,16 +99,23 @@ class SubmissionCheck:
                 self.problems.append((file, failed.status, failed.detail))
                 continue
             loaded[str(file.path.resolve())] = index
+        covered = {(t.found.file, name) for t in self.plugged.values() for name in t.covers}
+        found = [f for f in found if (f.file, f.name) not in covered or (f.file, f.name) in self.plugged]
         self.found = [f for f in found if not _defined_elsewhere(f, loaded)]
         return self.found
 
     def targets(self) -> Iterator[TargetResult]:
         for found in self.found:
             file = self.submission.files[found.file]
-            records = self._check(found, file.shown)
+            plugged = self.plugged.get((found.file, found.name))
+            if plugged is not None:
+                records = plugged.run()
+                note = plugged.summary(records)
+            else:
+                records, note = self._check(found, file.shown), ""
             for record in records:
                 record.course = found.course
-            yield TargetResult(found, file, records)
+            yield TargetResult(found, file, records, note)
 
     def _check(self, found: Found, shown: str) -> list[Record]:
         """The records of one target, as ``judging.judge.judge_target`` makes them; a stop is a row."""
@@ -229,7 +241,7 @@ def submission_files(folder: Path) -> list[Path]:
             source = path.read_text(errors="replace")
         except OSError:
             continue
-        if words & set(re.findall(r"\w+", source)):
+        if words & set(re.findall(r"\w+", source)) or plugins.claims(source):
             files.append(path)
     return files
 

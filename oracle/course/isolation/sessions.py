@@ -66,6 +66,7 @@ class Options:
     max_memory: int = 2048 << 20  # bytes of address space per worker
     course: str = ""  # the course the files follow ("": read off each file, ``registry.recognize``)
     confine: str = "auto"  # auto, strict or off: oracle.course.isolation.confine
+    graphs: int = 0  # plugin checks (engines): random graphs per target; 0: the plugin's default
 
 
 @dataclass(frozen=True)
