@@ -46,6 +46,7 @@ class Record:
     judge: str = "jax"  # what the tested value was compared with: "jax", or "fd" (a finite difference)
     warning: str = ""  # something worth knowing that does not fail the row (a backward that edits its input)
     target: str = ""  # course-code checks only: the gate, layer or loss checked
+    location: str = ""  # course-code checks of a notebook: the cell and line of each object checked
 
     @property
     def failed(self) -> bool:
@@ -53,12 +54,13 @@ class Record:
         return self.status in FAILING
 
 
-COLUMNS = [f.name for f in dataclasses.fields(Record) if f.name != "target"]
+COURSE_ONLY = ("target", "location")  # not in campaign CSVs: a course check's first and last columns
+COLUMNS = [f.name for f in dataclasses.fields(Record) if f.name not in COURSE_ONLY]
 
 
 def to_frame(records: Iterable[Record], *, target: bool = False) -> pd.DataFrame:
-    """Records as a DataFrame with the report's columns (plus ``target`` for course checks)."""
-    columns = ["target", *COLUMNS] if target else COLUMNS
+    """Records as a DataFrame with the report's columns (course checks: ``target``, ..., ``location``)."""
+    columns = ["target", *COLUMNS, "location"] if target else COLUMNS
     rows = [dataclasses.asdict(r) for r in records]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.astype({"n_nodes": "int64", "seed": "Int64"})

@@ -34,6 +34,7 @@ from oracle.course import DEFAULT_SEEDS
 from oracle.course.grading.submission import SubmissionCheck, make_submission
 from oracle.course.isolation.sessions import Options
 from oracle.course.judging.verdicts import target_summary
+from oracle.course.loading import notebooks
 
 MAX_SEEDS = 1000  # 3 is the default; more than this is a typo (--seeds 1e8), not a check
 MIN_MEMORY = (
@@ -171,6 +172,8 @@ def run_file(path_text: str, options: Options, out_text: str, verbose: bool) -> 
     last = options.seed + options.seeds - 1
     seeds = f"seed {options.seed}" if options.seeds == 1 else f"seeds {options.seed}-{last}"
     print(f"checking {path}: {_many(len(found), 'target')}, {seeds}, {options.dtype}")
+    for note in notebooks.notes(path):  # a notebook: what was not run, and why
+        print(f"note: {note}")
     records: list[Record] = []
     try:
         for result in check.targets():

@@ -24,11 +24,13 @@ import importlib.util
 import itertools
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 from oracle.core.errors import UserError
 from oracle.course.calling.calls import describe_exception
+from oracle.course.loading import notebook_run
 
 # Import names whose package on PyPI has another name.
 PACKAGES = {
@@ -53,6 +55,8 @@ def install_name(module: str) -> str:
 
 def package_of(file: Path) -> tuple[str, Path] | None:
     """(dotted name, the folder above the package) for a file inside a package, else None."""
+    if file.suffix == NOTEBOOK:  # a notebook is never imported by its dotted name
+        return None
     parts, folder = [file.stem], file.parent
     while (folder / "__init__.py").is_file() and folder.parent != folder:
         parts.insert(0, folder.name)
@@ -108,6 +112,8 @@ def load(path: Path) -> ModuleType:
                 if package:
                     return importlib.import_module(package[0])
                 fresh = f"_oracle_checked_{next(_numbers)}_{_identifier(file.stem)}"
+                if file.suffix == NOTEBOOK:  # its cells, chosen statement by statement
+                    return notebook_run.module_from(file, fresh, _holds(file, roots))
                 return _exec(file, fresh)
             except ModuleNotFoundError as exc:
                 missing = exc.name or ""
@@ -131,6 +137,23 @@ def load(path: Path) -> ModuleType:
         for n in [n for n in sys.modules if _top(n) in tops]:
             del sys.modules[n]
         sys.modules.update(shadowed)
+
+
+# ---- notebooks (oracle.course.loading.notebooks): the same import path and clean-up as .py files
+NOTEBOOK = ".ipynb"
+
+
+def _holds(file: Path, roots: list[Path]) -> Callable[[str], bool]:
+    """Whether a folder above ``file``, not on the path yet, holds a module: the retry of ``load`` adds it."""
+
+    def holds(module: str) -> bool:
+        found = holder(file.parent, _top(module))
+        return found is not None and found not in roots and len(roots) <= MAX_ROOTS
+
+    return holds
+
+
+# ----
 
 
 def _exec(file: Path, name: str) -> ModuleType:
