@@ -190,3 +190,23 @@ def test_a_notebook_with_nothing_to_check_is_bad_input(
     (tmp_path / "notes.txt").write_text("affine_forward")
     with pytest.raises(UserError, match=r"not a \.py file or a notebook"):
         load_module(tmp_path / "notes.txt")
+
+
+def test_placeholders_left_in_a_template_are_not_implemented_and_finished_code_is_judged(
+    tmp_path: Path,
+) -> None:
+    code, frame = check(NOTEBOOKS / "placeholders.ipynb", tmp_path / "c.csv", "--seeds", "1", "--no-isolate")
+    assert code == EXIT_DIVERGENCE
+    by = {t: rows for t, rows in frame.groupby("target")}
+    assert set(by["sigmoid"].status) == {"match"}  # finished, its "### START CODE HERE ###" kept
+    for target, name in (("relu", "relu_backward"), ("tanh", "tanh_forward")):
+        assert list(by[target].detail) == [
+            f"not implemented: {name} is still the assignment's template (it keeps the template's "
+            f"placeholders and returns {'dx' if target == 'relu' else 'out, x'} as initialized)"
+        ]
+
+
+def test_plain_python_lines_that_start_like_magics_are_kept() -> None:
+    selection = select(NOTEBOOKS / "placeholders.ipynb")
+    assert not any("magic" in note for note in selection.notes)  # "% 1e9" and "!= b.dtype" are Python
+    assert selection.defined["is_close"] == Location(2, 1, 3)

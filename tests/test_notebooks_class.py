@@ -70,3 +70,15 @@ def test_a_class_of_notebooks_grades_as_the_same_class_of_py_files(tmp_path: Pat
     assert (located != "").all()
     errors = as_notebooks[as_notebooks.submission == "errors"]
     assert errors.raised_in.str.fullmatch(r"errors#cell\d+").sum() >= 3  # the cell the error was raised in
+
+
+def test_a_submission_folder_offers_its_notebooks_but_not_their_checkpoints(tmp_path: Path) -> None:
+    from oracle.course.grading.submission import submission_files
+
+    folder = tmp_path / "alice"
+    (folder / ".ipynb_checkpoints").mkdir(parents=True)
+    as_notebook(SAMPLES / "correct.py", folder / "layers.ipynb")
+    as_notebook(SAMPLES / "correct.py", folder / ".ipynb_checkpoints" / "layers-checkpoint.ipynb")
+    as_notebook(SAMPLES / "no_targets.py", folder / "scratch.ipynb")
+    shutil.copy(SAMPLES / "nets.py", folder / "nets.py")
+    assert [p.name for p in submission_files(folder)] == ["layers.ipynb", "nets.py"]

@@ -122,13 +122,8 @@ def select(path: Path, cells: list[Cell] | None = None) -> Selection:
         if cell.source.lstrip().startswith("%%"):
             magics.append(f"cell {cell.index} ({cell.source.lstrip().splitlines()[0][:40]})")
             continue
-        lines = cell.source.splitlines()
-        for number, line in enumerate(lines):
-            if MAGIC.match(line):
-                magics.append(f"cell {cell.index} line {number + 1} ({line.strip()[:40]})")
-                lines[number] = line[: len(line) - len(line.lstrip())] + "pass"
         try:
-            tree = ast.parse("\n".join(lines))
+            tree = _parse(cell, magics)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             line = f" line {exc.lineno}" if isinstance(exc, SyntaxError) and exc.lineno else ""
             unparsed.append(f"cell {cell.index}{line} ({type(exc).__name__}: {getattr(exc, 'msg', exc)})")
@@ -164,6 +159,21 @@ def select(path: Path, cells: list[Cell] | None = None) -> Selection:
             "the check runs them top to bottom, the last definition of a name winning"
         )
     return selection
+
+
+def _parse(cell: Cell, magics: list[str]) -> ast.Module:
+    """A cell's AST; its magic lines become ``pass`` (and are listed) only if it is not Python as it is:
+    a line of plain Python may start with ``%`` or ``!=`` (a continued ``a % b`` or ``a != b``)."""
+    try:
+        return ast.parse(cell.source)
+    except SyntaxError:
+        pass
+    lines = cell.source.splitlines()
+    for number, line in enumerate(lines):
+        if MAGIC.match(line):
+            magics.append(f"cell {cell.index} line {number + 1} ({line.strip()[:40]})")
+            lines[number] = line[: len(line) - len(line.lstrip())] + "pass"
+    return ast.parse("\n".join(lines))
 
 
 def runs(node: ast.stmt) -> bool:
@@ -259,8 +269,11 @@ def notes(path: Path) -> list[str]:
     """What the student should know about how the notebook at ``path`` was read ([] for a .py file)."""
     if path.suffix != ".ipynb":
         return []
-    status = path.stat()
-    return list(_read_again(str(path), status.st_mtime_ns, status.st_size)[1])
+    try:
+        status = path.stat()
+        return list(_read_again(str(path), status.st_mtime_ns, status.st_size)[1])
+    except (OSError, UserError, RecursionError, MemoryError):  # its import said what is wrong
+        return []
 
 
 @functools.lru_cache(maxsize=8)
