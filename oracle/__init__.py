@@ -3,6 +3,10 @@
 Importing ``oracle`` switches JAX to 64-bit mode: without it JAX silently computes in
 float32, and a float64 comparison would measure JAX's rounding, not the engine's gradients.
 float32 cases still run in float32 on both sides (JAX keeps the dtype of its inputs).
+In a Jupyter or Colab kernel (``IN_KERNEL``) it changes no JAX setting: the student's own
+code keeps the config it had, and the checks turn x64 on around their own work only
+(``oracle.core.x64``); ``from oracle import check`` is the notebook's check
+(``oracle.course.in_kernel``).
 
 It also turns on JAX's persistent compilation cache. Eager JAX compiles every primitive
 once per shape, and on random graphs those compilations, not the arithmetic, are most of
@@ -24,9 +28,22 @@ from oracle.core.errors import exit_on_signals
 if "-m" in sys.orig_argv[:-1] and sys.orig_argv[sys.orig_argv.index("-m") + 1] == "oracle":
     exit_on_signals()  # python -m oracle: Ctrl-C or SIGTERM while importing is one line, not a traceback
 
+from typing import Any
+
 import jax
 
-jax.config.update("jax_enable_x64", True)
+IN_KERNEL = "ipykernel" in sys.modules  # a Jupyter or Colab kernel: the student's process
+if not IN_KERNEL:
+    jax.config.update("jax_enable_x64", True)
+
+
+def __getattr__(name: str) -> Any:
+    """``from oracle import check``: imported when asked for (a campaign never needs it)."""
+    if name == "check":
+        from oracle.course.in_kernel import check
+
+        return check
+    raise AttributeError(f"module 'oracle' has no attribute {name!r}")
 
 
 def _cache_problem(folder: Path) -> str:
@@ -45,7 +62,7 @@ def _cache_problem(folder: Path) -> str:
 _cache = os.environ.get("BACKPROP_ORACLE_JAX_CACHE") or str(
     Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "backprop-oracle" / "jax"
 )
-if _cache != "off":
+if _cache != "off" and not IN_KERNEL:  # in a kernel, JAX's config stays the student's
     _problem = _cache_problem(Path(_cache))
     if _problem:
         print(f"oracle: JAX cache folder {_cache}: {_problem}; running without the cache", file=sys.stderr)

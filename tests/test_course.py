@@ -37,8 +37,8 @@ BASIC = (
 def run_check(out: Path, sample: str | Path, *options: str) -> tuple[int, pd.DataFrame]:
     path = sample if isinstance(sample, Path) else SAMPLES / f"{sample}.py"
     code = main(["check", str(path), "--out", str(out), *options])
-    text = {"input": str, "warning": str}
-    frame = pd.read_csv(out, dtype=text).fillna({"detail": "", "input": "", "warning": ""})
+    text = {"input": str, "warning": str, "location": str}
+    frame = pd.read_csv(out, dtype=text).fillna({"detail": "", "input": "", "warning": "", "location": ""})
     return code, frame
 
 
@@ -97,7 +97,8 @@ def test_correct_code_is_checked_at_its_kinks(correct: tuple[int, pd.DataFrame])
 
 def test_csv_has_the_report_columns_plus_target(correct: tuple[int, pd.DataFrame]) -> None:
     _, frame = correct
-    assert list(frame.columns) == ["target", *COLUMNS]
+    assert list(frame.columns) == ["target", *COLUMNS, "location"]  # location: a notebook's cell
+    assert (frame.location == "").all()  # a .py file's rows have none
     first = frame.iloc[0]
     assert first.ops == first.target == "AddGate"
     assert first.input in ("0", "1") and first["dtype"] == "float64" and first.n_nodes == 1
@@ -110,8 +111,8 @@ def test_the_replay_command_reproduces_the_record(correct: tuple[int, pd.DataFra
     record = frame[(frame.status == KINK) & (frame.seed == 2)].iloc[0]
     argv = shlex.split(record.replay)[3:]  # after "python -m oracle"
     code = main([*argv, "--out", str(tmp_path / "replay.csv")])
-    again = pd.read_csv(tmp_path / "replay.csv", dtype={"input": str, "warning": str})
-    again = again.fillna({"detail": "", "warning": ""})
+    again = pd.read_csv(tmp_path / "replay.csv", dtype={"input": str, "warning": str, "location": str})
+    again = again.fillna({"detail": "", "warning": "", "location": ""})
     assert code == 0
     same = again[(again.case_id == record.case_id) & (again.input == record.input)]
     assert same.iloc[0].to_dict() == record.to_dict()

@@ -50,6 +50,7 @@ class Record:
     warning: str = ""  # something worth knowing that does not fail the row (a backward that edits its input)
     target: str = ""  # course-code checks only: the gate, layer or loss checked
     course: str = ""  # course-code checks only: the course whose target it is (oracle/courses/NAME)
+    location: str = ""  # course-code checks of a notebook: the cell and line of each object checked
 
     @property
     def failed(self) -> bool:
@@ -57,13 +58,13 @@ class Record:
         return self.status in FAILING
 
 
-COURSE_COLUMNS = ("course", "target")  # the columns course checks add in front of the report's
-COLUMNS = [f.name for f in dataclasses.fields(Record) if f.name not in COURSE_COLUMNS]
+COURSE_ONLY = ("course", "target", "location")  # not in campaign CSVs: a course check's own columns
+COLUMNS = [f.name for f in dataclasses.fields(Record) if f.name not in COURSE_ONLY]
 
 
 def to_frame(records: Iterable[Record], *, target: bool = False) -> pd.DataFrame:
-    """Records as a DataFrame with the report's columns (plus ``target`` for course checks)."""
-    columns = [*COURSE_COLUMNS, *COLUMNS] if target else COLUMNS
+    """Records as a DataFrame: the report's columns (course checks: course, target, ..., location)."""
+    columns = ["course", "target", *COLUMNS, "location"] if target else COLUMNS
     rows = [dataclasses.asdict(r) for r in records]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.astype({"n_nodes": "int64", "seed": "Int64"})

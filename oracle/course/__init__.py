@@ -33,6 +33,7 @@ from typing import Any
 from oracle.core.compare import DTYPES
 from oracle.core.record import ERROR, Record
 from oracle.core.table import records_table
+from oracle.core.x64 import in_x64
 from oracle.course.judging.judge import judge_target
 from oracle.course.judging.samplers import with_zeros
 from oracle.course.loading.finding import Target, cli_replay, load_module, select_targets
@@ -55,6 +56,7 @@ __all__ = [
 DEFAULT_SEEDS = 3
 
 
+@in_x64
 def check_target(
     target: Target, seed: int = 0, seeds: int = DEFAULT_SEEDS, dtype: str = "float64"
 ) -> list[Record]:
@@ -143,6 +145,7 @@ def check_loss(
     return check_target(Target(ref, (loss,), _object_replay([loss], ref, dtype)), seed, seeds, dtype)
 
 
+@in_x64
 def check_module(
     module: ModuleType | str | Path,
     targets: Sequence[str] | None = None,
@@ -173,6 +176,7 @@ def check_module(
     return [r for target in found for r in check_target(target, seed, seeds, dtype)]
 
 
+@in_x64
 def _check_isolated(
     module: ModuleType | str | Path,
     targets: Sequence[str] | None,

@@ -39,6 +39,7 @@ from oracle.course.grading.submission import SubmissionCheck, make_submission
 from oracle.course.isolation.confine import CONFINE_MODES, confinement_for
 from oracle.course.isolation.sessions import Options
 from oracle.course.judging.verdicts import target_summary
+from oracle.course.loading import notebooks
 from oracle.verify import FILE_FORMAT, digest_path, write_digest
 
 if TYPE_CHECKING:
@@ -229,6 +230,8 @@ def run_file(path_text: str, options: Options, out_text: str, verbose: bool) -> 
     last = options.seed + options.seeds - 1
     seeds = f"seed {options.seed}" if options.seeds == 1 else f"seeds {options.seed}-{last}"
     print(f"checking {path}: {_many(len(found), 'target')}, {seeds}, {options.dtype}, {confinement}")
+    for note in notebooks.notes(path):  # a notebook: what was not run, and why
+        print(f"note: {note}")
     records: list[Record] = []
     try:
         for result in check.targets():

@@ -43,11 +43,12 @@ from oracle.course.grading.submission import Submission, SubmissionResult, make_
 from oracle.course.isolation.sandbox import shared
 from oracle.course.isolation.sessions import Options
 
+SOURCES = (".py", ".ipynb")  # a submission that is one file: code or a notebook
 SUBMISSION_COLUMNS = ["submission", "file", "autodiff"]
-CLASS_COLUMNS = [*SUBMISSION_COLUMNS, "target", *COLUMNS]
+CLASS_COLUMNS = [*SUBMISSION_COLUMNS, "target", *COLUMNS, "location"]
 HEADER = ",".join(CLASS_COLUMNS) + "\n"
 TEXT_COLUMNS = [*SUBMISSION_COLUMNS, "target", "case_id", "input", "shape", "dtype", "status", "detail"]
-TEXT_COLUMNS += ["worst_index", "ops", "replay", "judge", "warning"]
+TEXT_COLUMNS += ["worst_index", "ops", "replay", "judge", "warning", "location"]
 FORMAT = "backprop-oracle class check 1"
 MAX_SHARD_BYTES = 2**34
 
@@ -65,7 +66,7 @@ def discover(paths: Sequence[str], folder: str | None) -> list[tuple[str, Path]]
         if not root.is_dir():
             raise UserError(f"--submissions {shown_name(folder)}: not a folder")
         for entry in sorted(root.iterdir()):
-            if entry.name.startswith((".", "__")) or not (entry.is_dir() or entry.suffix == ".py"):
+            if entry.name.startswith((".", "__")) or not (entry.is_dir() or entry.suffix in SOURCES):
                 continue
             if not entry.exists():  # a link to nothing, or a loop of links
                 raise UserError(

@@ -34,6 +34,7 @@ from oracle.course.judging.cases import CourseCase, cases_for
 from oracle.course.judging.fd_judge import judge_fd_target
 from oracle.course.judging.judge import Judgement
 from oracle.course.judging.verdicts import once_if_unfinished
+from oracle.course.loading import notebooks
 from oracle.course.loading.finding import Target, cli_replay
 from oracle.course.registry import REFERENCES, reference_for
 
@@ -113,8 +114,10 @@ class SubmissionCheck:
                 note = plugged.summary(records)
             else:
                 records, note = self._check(found, file.shown), ""
+            where = notebooks.locate(file.path, _student_names(found))  # '' for a .py file
             for record in records:
                 record.course = found.course
+                record.location = where
             yield TargetResult(found, file, records, note)
 
     def _check(self, found: Found, shown: str) -> list[Record]:
@@ -191,6 +194,15 @@ def check_submission(
     return SubmissionResult(submission.name, check.import_rows() + rows, check.autodiff)
 
 
+def _student_names(found: Found) -> tuple[str, ...]:
+    """The names the student's code defines for a target: its reference's, or what its worker said."""
+    ref = REFERENCES.get(found.name)
+    if ref is not None:
+        return ref.student_names
+    names = (found.spec or {}).get("names")
+    return tuple(str(n) for n in names) if isinstance(names, list) else (found.name,)
+
+
 def _defined_elsewhere(found: Found, loaded: dict[str, int]) -> bool:
     """Whether every object of the target is defined in another file of the submission (checked there)."""
     owners = {loaded.get(d) for d in found.defined_in}
@@ -229,7 +241,7 @@ def submission_files(folder: Path) -> list[Path]:
     """The .py files of a folder that name a known target, in sorted order (hidden folders skipped)."""
     words = known_words()
     files = []
-    for path in sorted(folder.rglob("*.py")):
+    for path in sorted([*folder.rglob("*.py"), *folder.rglob("*.ipynb")]):
         parts = path.relative_to(folder).parts
         if any(p.startswith((".", "__pycache__")) for p in parts) or SKIPPED.match(path.name):
             continue
@@ -241,6 +253,8 @@ def submission_files(folder: Path) -> list[Path]:
             source = path.read_text(errors="replace")
         except OSError:
             continue
+        if path.suffix == ".ipynb":  # JSON: a line break inside a cell's source is written \n
+            source = re.sub(r"\\[nrt]", " ", source)
         if words & set(re.findall(r"\w+", source)) or plugins.claims(source):
             files.append(path)
     return files

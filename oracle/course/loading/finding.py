@@ -32,7 +32,8 @@ class Target:
 
 
 def load_module(path: str | Path) -> ModuleType:
-    """Import a student's .py file as its assignment would (``oracle.course.loading.importing``).
+    """Import a student's .py file as its assignment would (``oracle.course.loading.importing``),
+    or run what defines things of a notebook (``oracle.course.loading.notebooks``).
 
     A ``UserError`` of one line says why it cannot be: no such file, not a .py file, a
     syntax error, an exception at import, a module that is not installed.
@@ -41,9 +42,9 @@ def load_module(path: str | Path) -> ModuleType:
     if not path.exists():
         raise UserError(f"{path}: no such file")
     if path.is_dir():
-        raise UserError(f"{path}: is a directory, not a .py file")
-    if path.suffix != ".py":
-        raise UserError(f"{path}: not a .py file")
+        raise UserError(f"{path}: is a directory, not a .py file or a notebook")
+    if path.suffix not in (".py", importing.NOTEBOOK):
+        raise UserError(f"{path}: not a .py file or a notebook (.ipynb)")
     return importing.load(path)
 
 

@@ -33,11 +33,13 @@ import importlib.util
 import itertools
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 from oracle.core.errors import UserError
 from oracle.course.calling.calls import describe_exception
+from oracle.course.loading import notebook_run
 from oracle.course.loading.stand_ins import python2_builtins, stand_ins
 from oracle.course.registry import COURSES
 
@@ -66,8 +68,10 @@ def package_of(file: Path) -> tuple[str, Path] | None:
     """(dotted name, the folder above the package) for a file inside a package, else None.
 
     Folders with an ``__init__.py`` are packages; so are as many more as the file's relative
-    imports need (namespace packages).
+    imports need (namespace packages). A notebook is never imported by its dotted name.
     """
+    if file.suffix == NOTEBOOK:
+        return None
     parts, folder, levels = [file.stem], file.parent, relative_levels(file)
     while ((folder / "__init__.py").is_file() or len(parts) <= levels) and folder.parent != folder:
         parts.insert(0, folder.name)
@@ -137,6 +141,8 @@ def _load(path: Path) -> ModuleType:
                 if package:
                     return importlib.import_module(package[0])
                 fresh = f"_oracle_checked_{next(_numbers)}_{_identifier(file.stem)}"
+                if file.suffix == NOTEBOOK:  # its cells, chosen statement by statement
+                    return notebook_run.module_from(file, fresh, _holds(file, roots))
                 return _exec(file, fresh)
             except ModuleNotFoundError as exc:
                 missing = exc.name or ""
@@ -160,6 +166,23 @@ def _load(path: Path) -> ModuleType:
         for n in [n for n in sys.modules if _top(n) in tops]:
             del sys.modules[n]
         sys.modules.update(shadowed)
+
+
+# ---- notebooks (oracle.course.loading.notebooks): the same import path and clean-up as .py files
+NOTEBOOK = ".ipynb"
+
+
+def _holds(file: Path, roots: list[Path]) -> Callable[[str], bool]:
+    """Whether a folder above ``file``, not on the path yet, holds a module: the retry of ``load`` adds it."""
+
+    def holds(module: str) -> bool:
+        found = holder(file.parent, _top(module))
+        return found is not None and found not in roots and len(roots) <= MAX_ROOTS
+
+    return holds
+
+
+# ----
 
 
 def _exec(file: Path, name: str) -> ModuleType:

@@ -8,22 +8,35 @@ NotImplementedError``) where the student's code goes, and return the initial val
     pass
     return dx, dprev_h, dWx, dWh, db
 
+Notebook templates (deeplearning.ai's) mark the student's part with comments instead, and
+leave ``None`` placeholders::
+
+    ### START CODE HERE ### (≈ 1 line of code)
+    dx = None
+    ### END CODE HERE ###
+    return dx
+
 A function is unfinished when it has such a marker and returns something that is still
 its trivial initial value (None, a constant, ``np.zeros(...)``, ``{}``): nothing in the
 function computes, updates or passes it on (the template's ``cache = (x, w, b)`` may be
-filled; the ``out = None`` beside it says enough). A finished function that kept its
-``pass`` is not unfinished; neither is a function without a marker (one that forgets to
-return its result is a bug, reported as such). Code still raising ``NotImplementedError`` at run
-time, or returning None, is caught by the calls (``oracle.course.calling.calls``).
+filled; the ``out = None`` beside it says enough). With only a comment marker, which
+finished code keeps too (``# YOUR CODE HERE``), every name it returns must still be so.
+A finished function that kept its ``pass`` is not unfinished; neither is a function
+without a marker (one that forgets to return its result is a bug, reported as such). Code
+still raising ``NotImplementedError`` at run time, or returning None, is caught by the calls
+(``oracle.course.calling.calls``).
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
+import re
 import textwrap
 from typing import Any
 
+# A comment marking where the student's code goes: "### START CODE HERE ###", "# YOUR CODE HERE".
+COMMENT_MARKER = re.compile(r"#.*\b(START CODE HERE|YOUR CODE HERE|START OF YOUR CODE)\b", re.IGNORECASE)
 EMPTY_CALLS = frozenset({"zeros", "zeros_like", "empty", "empty_like", "dict", "list", "tuple"})
 
 
@@ -35,25 +48,28 @@ def template_reason(name: str, obj: Any, methods: tuple[str, ...] = ("forward", 
             if reason:
                 return reason
         return ""
-    node = _function(obj)
-    if node is None:
+    found = _function(obj)
+    if found is None:
         return ""
+    node, source = found
     marker = _marker(node)
-    if not marker:
+    commented = not marker and COMMENT_MARKER.search(source) is not None
+    if not marker and not commented:
         return ""
     returned = _returned(node)
-    if returned is None:
+    if returned is None or (commented and not returned):
         return ""
     if not returned:
         return f"{name} is still the assignment's template (it only {marker})"
     untouched = [n for n in returned if _untouched(node, n)]
-    if not untouched:
+    if not untouched or (commented and len(untouched) < len(returned)):
         return ""
+    marker = marker or "keeps the template's placeholders"
     names = ", ".join(untouched)
     return f"{name} is still the assignment's template (it {marker} and returns {names} as initialized)"
 
 
-def _function(obj: Any) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+def _function(obj: Any) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, str] | None:
     try:
         source = textwrap.dedent(inspect.getsource(obj))
         tree = ast.parse(source)
@@ -61,7 +77,7 @@ def _function(obj: Any) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         return None
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            return node
+            return node, source
     return None
 
 
