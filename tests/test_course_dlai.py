@@ -92,3 +92,39 @@ def test_a_nameerror_of_the_students_own_is_still_an_error(tmp_path: Path) -> No
     records = course.check_module(tmp_path / "typo.py", targets=["dlai.linear"], seeds=1, isolate=False)
     assert {r.status for r in records} == {ERROR}
     assert "NameError: name 'dz' is not defined" in records[0].detail
+
+
+# ------------------------------------------------------------------ course 2
+
+C2 = C1.parent / "c2"
+
+
+def test_course_2_correct_backward_passes_match() -> None:
+    records = course.check_module(C2 / "regularization.py", seeds=2, isolate=False)
+    records += course.check_module(C2 / "gradient_checking.py", seeds=2, isolate=False)
+    assert {r.target for r in records} == {
+        "dlai.backward_propagation_with_regularization",
+        "dlai.backward_propagation_with_dropout",
+        "dlai.gradient_check_n",
+    }
+    assert {r.status for r in records} == {MATCH}
+
+
+@pytest.mark.parametrize(
+    ("sample", "target", "bug", "rows"),
+    [
+        ("regularization_bugs.py", "dlai.backward_propagation_with_regularization",
+         "the regularization gradient is lambd * W, not lambd / m * W", {"W1", "W2", "W3"}),
+        ("regularization_bugs.py", "dlai.backward_propagation_with_dropout",
+         "dA is multiplied by the mask D but not divided by keep_prob", {"W1", "b1", "W2", "b2"}),
+        ("gradient_checking_planted.py", "dlai.gradient_check_n",
+         "planted bug, left in: dW2 = 1./m * np.dot(dZ2, A1.T) * 2", {"W2"}),
+        ("gradient_checking_planted.py", "dlai.gradient_check_n",
+         "planted bug, left in: db1 = 4./m", {"b1"}),
+    ],
+)  # fmt: skip
+def test_course_2_classic_bugs_are_named(sample: str, target: str, bug: str, rows: set[str]) -> None:
+    records = [r for r in course.check_module(C2 / sample, seeds=1, isolate=False) if r.target == target]
+    failing = {r.input for r in records if r.status == MISMATCH and bug in r.detail}
+    assert failing == rows
+    assert {r.status for r in records if r.input not in rows} <= {MATCH, MISMATCH}
