@@ -128,3 +128,29 @@ def test_course_2_classic_bugs_are_named(sample: str, target: str, bug: str, row
     failing = {r.input for r in records if r.status == MISMATCH and bug in r.detail}
     assert failing == rows
     assert {r.status for r in records if r.input not in rows} <= {MATCH, MISMATCH}
+
+
+# ------------------------------------------------------------------ course 4
+
+C4 = C1.parent / "c4"
+
+
+def test_course_4_conv_and_pools_match() -> None:
+    records = course.check_module(C4 / "convolution.py", seeds=1, isolate=False)
+    assert {r.target for r in records} == {"dlai.conv", "dlai.pool_max", "dlai.pool_average"}
+    assert {r.status for r in records} == {MATCH}
+    assert {r.shape for r in records if r.input == "W"} == {"[3, 3, 3, 2]", "[2, 2, 2, 3]"}  # pad 1 and pad 0
+
+
+def test_course_4_bugs_db_of_one_example_and_the_empty_slice_at_pad_0() -> None:
+    records = [
+        r
+        for r in course.check_module(C4 / "convolution_bugs.py", seeds=1, isolate=False)
+        if r.target == "dlai.conv"
+    ]
+    # at pad 1 (b of 2 channels) db is the last example's; at pad 0 the backward raises
+    assert any(r.shape == "[1, 1, 1, 2]" and "db not summed over the examples" in r.detail for r in records)
+    at_pad_0 = [r for r in records if r.status == ERROR]
+    assert len(at_pad_0) == 3 and all(
+        "could not broadcast input array from shape (0,0,2)" in r.detail for r in at_pad_0
+    )
