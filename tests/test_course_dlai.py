@@ -154,3 +154,26 @@ def test_course_4_bugs_db_of_one_example_and_the_empty_slice_at_pad_0() -> None:
     assert len(at_pad_0) == 3 and all(
         "could not broadcast input array from shape (0,0,2)" in r.detail for r in at_pad_0
     )
+
+
+# ------------------------------------------------------------------ course 5
+
+C5 = C1.parent / "c5"
+RECURRENT = {"dlai.rnn_cell", "dlai.rnn", "dlai.lstm_cell", "dlai.lstm"}
+
+
+def test_course_5_recurrent_backward_passes_match() -> None:
+    records = course.check_module(C5 / "recurrent.py", seeds=1, isolate=False)
+    assert {r.target for r in records} == RECURRENT
+    assert {r.status for r in records} == {MATCH}
+    assert [r.input for r in records if r.target == "dlai.lstm_cell"][:3] == ["xt", "a_prev", "c_prev"]
+
+
+def test_course_5_no_gradient_through_time_is_named() -> None:
+    records = course.check_module(C5 / "recurrent_bugs.py", seeds=1, isolate=False)
+    assert set(failing(records)) == {"dlai.rnn", "dlai.lstm"}  # the cells are right
+    rnn = [r for r in records if r.target == "dlai.rnn"]
+    assert all("da_prevt is never passed back in time" in r.detail for r in rnn)
+    lstm = [r for r in records if r.target == "dlai.lstm" and r.status == MISMATCH]
+    assert all("passed back in time" in r.detail for r in lstm)
+    assert sum("da_prev is never passed back in time (dc_prev is)" in r.detail for r in lstm) >= 8

@@ -11,7 +11,7 @@ Importing this package declares its targets, one module per course:
 """
 
 from oracle.course.reference import Course
-from oracle.courses.dlai import conv, dnn, improving
+from oracle.courses.dlai import conv, dnn, improving, recurrent
 
 # The helper modules its notebooks import: a file that imports one follows this course.
 HELPERS: tuple[str, ...] = (
@@ -31,4 +31,4 @@ COURSE = Course(
     params={"hparameters": {"stride": 1, "pad": 1}},
 )
 
-__all__ = ["COURSE", "conv", "dnn", "improving"]
+__all__ = ["COURSE", "conv", "dnn", "improving", "recurrent"]
