@@ -88,6 +88,7 @@ RNN_KEYS = ("dx", "da0", *_keys("d", RNN_PARAMS))
 LSTM_CELL_KEYS = ("dxt", "da_prev", "dc_prev", *_keys("d", LSTM_PARAMS))
 LSTM_KEYS = ("dx", "da0", *_keys("d", LSTM_PARAMS))
 RNN_OUT, LSTM_OUT = ("Wya", "by"), ("Wy", "by")
+LSTM_CELL_INPUTS = ("xt", "a_prev", "c_prev", *LSTM_PARAMS, *LSTM_OUT)
 
 declare(
     Reference(
@@ -116,7 +117,7 @@ declare(
         "dlai.lstm_cell", "dlai", lstm_cell, ("xt", "a_prev", "c_prev", *LSTM_PARAMS),
         (((N_X, M), (N_A, M), (N_A, M), *LSTM_SHAPES, *OUT_SHAPES),), normal,
         call=cached_call("lstm_cell_forward", "lstm_cell_backward", keys=LSTM_CELL_KEYS, outputs=2,
-                         forward_args=params_dict(("xt", "a_prev", "c_prev", *LSTM_PARAMS, *LSTM_OUT), 3, 10)),
+                         forward_args=params_dict(LSTM_CELL_INPUTS, 3, 10)),
         names=("lstm_cell_forward", "lstm_cell_backward"),
     )
 )  # fmt: skip
