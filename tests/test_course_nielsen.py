@@ -102,3 +102,18 @@ def test_a_network_that_needs_more_than_its_sizes_is_unchecked(tmp_path: Path) -
     records = course.check_module(tmp_path / "modes.py", seeds=1, isolate=False)
     assert {r.status for r in records} == {"unchecked"}
     assert "mode" in records[0].detail
+
+
+def test_the_readme_examples_of_both_courses_run(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    commands = [
+        line.split()[4:]
+        for line in readme.splitlines()
+        if line.startswith("python -m oracle check tests/course_samples/")
+        and ("/dlai/" in line or "/nielsen/" in line)
+    ]
+    assert len(commands) == 2
+    root = Path(__file__).parents[1]
+    for k, argv in enumerate(commands):
+        argv[0] = str(root / argv[0])
+        assert main(["check", *argv, "--out", str(tmp_path / f"{k}.csv")]) == 0
