@@ -177,3 +177,13 @@ def test_course_5_no_gradient_through_time_is_named() -> None:
     lstm = [r for r in records if r.target == "dlai.lstm" and r.status == MISMATCH]
     assert all("passed back in time" in r.detail for r in lstm)
     assert sum("da_prev is never passed back in time (dc_prev is)" in r.detail for r in lstm) >= 8
+
+
+def test_course_4_bias_inside_the_window_sum_is_named(tmp_path: Path) -> None:
+    inside = ("    s = np.multiply(a_slice_prev, W)\n", "    s = np.multiply(a_slice_prev, W) + b\n")
+    source = (C4 / "convolution.py").read_text().replace(*inside)
+    source = source.replace("    return Z + float(np.squeeze(b))", "    return Z")
+    (tmp_path / "conv.py").write_text(source)
+    records = course.check_module(tmp_path / "conv.py", targets=["dlai.conv"], seeds=1, isolate=False)
+    assert {r.status for r in records} == {"forward_mismatch"}
+    assert all("b added to every product inside conv_single_step's sum" in r.detail for r in records)

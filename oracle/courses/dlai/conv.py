@@ -18,7 +18,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from oracle.course.judging.bugs import gradient_bug
+from oracle.course.judging.bugs import gradient_bug, output_bug
 from oracle.course.reference import Reference, declare
 from oracle.courses.dlai.calls import cached_call
 from oracle.courses.dlai.dnn import normal
@@ -58,6 +58,8 @@ declare(
         names=("conv_forward", "conv_backward"),
         settings=({"stride": 1, "pad": 1}, {"stride": 2, "pad": 0}),
         bugs=(
+            output_bug("b added to every product inside conv_single_step's sum: f * f * n_C_prev times",
+                       lambda A, W, b, **s: conv(A, W, b * W.shape[0] * W.shape[1] * W.shape[2], **s)),
             gradient_bug("db not summed over the examples (db += dZ of one example only)",
                          lambda A, W, b, **s: conv(A, W, b, **s, db_per_example=True), inputs=("b",)),
         ),
