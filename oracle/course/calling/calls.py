@@ -34,6 +34,7 @@ import numpy as np
 
 from oracle.core.judgement import Outcome, describe
 from oracle.course.calling.hints import hint_for
+from oracle.course.calling.missing import import_note, unchecked_reason
 
 # (names of the inputs with a gradient, the student's objects, inputs, upstream, settings) -> Outcome
 Call = Callable[[Sequence[str], Sequence[Any], Sequence[np.ndarray], Any, Mapping[str, Any]], Outcome]
@@ -239,11 +240,30 @@ def run(
     settings: Mapping[str, Any],
 ) -> Outcome:
     """Run one call on copies of the inputs; never raises for anything the student's code does."""
+    outcome = _run(call, name, names, impl, inputs, upstream, settings)
+    note = import_note(impl)  # what the student's file could not import (a course's helper module)
+    if note:
+        outcome.warning = notes(outcome.warning, note)
+    return outcome
+
+
+def _run(
+    call: Call,
+    name: str,
+    names: Sequence[str],
+    impl: Sequence[Any],
+    inputs: Sequence[np.ndarray],
+    upstream: Any,
+    settings: Mapping[str, Any],
+) -> Outcome:
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return call(names, impl, [copy_for_student(v) for v in inputs], upstream, settings)
     except Raised as raised:
+        missing = unchecked_reason(raised.exc)
+        if missing:  # a helper the file could not import: not the student's mistake
+            return Outcome(unchecked=f"{raised.stage} {missing}")
         return Outcome(error=f"{raised.stage} raised {describe_exception(raised.exc)}")
     except Unfinished as unfinished:
         return Outcome(error=f"{NOT_IMPLEMENTED}: {unfinished}")

@@ -16,6 +16,7 @@ elements on a kink (see ``oracle.course.reference``) is a ``kink``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -47,6 +48,16 @@ from oracle.course.reference import GATE, Reference
 MAX_KINK_PROBES = 64  # elements on a kink whose value is checked to be a subgradient
 
 
+def adapted(
+    ref: Reference, settings: Any, student: Outcome, inputs: Sequence[np.ndarray], upstream: Any
+) -> Any:
+    """The reference's ``adapt`` hook; one that takes ``upstream`` gets the case's upstream gradient too."""
+    adapt: Any = ref.adapt
+    if "upstream" in inspect.signature(adapt).parameters:
+        return adapt(settings, student, inputs, upstream=upstream)
+    return adapt(settings, student, inputs)
+
+
 class Judgement:
     """One case judged: the inputs, both sides' outcomes, and the records, one per input gradient."""
 
@@ -68,7 +79,7 @@ class Judgement:
             return
         self.student = (runner or in_process(impl))(ref, self.inputs, self.upstream, settings)
         if ref.adapt is not None and not (self.student.error or self.student.problem):
-            settings = ref.adapt(settings, self.student, self.inputs)
+            settings = adapted(ref, settings, self.student, self.inputs, self.upstream)
         self.settings = settings
         self.jax = run_jax(ref, self.inputs, self.upstream, settings)
         self.replay = replay

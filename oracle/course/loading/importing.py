@@ -39,7 +39,7 @@ from types import ModuleType
 
 from oracle.core.errors import UserError
 from oracle.course.calling.calls import describe_exception
-from oracle.course.loading import notebook_run
+from oracle.course.loading import notebook_run, tolerant
 from oracle.course.loading.stand_ins import python2_builtins, stand_ins
 from oracle.course.registry import COURSES
 
@@ -54,6 +54,8 @@ PACKAGES = {
     "IPython": "ipython",
     "google.colab": "(Colab only)",
 }
+# Installed from PyPI under their own names: a missing one is to install, not a course's helper file.
+KNOWN_PACKAGES = frozenset(("h5py", "matplotlib", "scipy", "pandas", "torch", "tensorflow", "keras", "PIL"))
 MAX_ROOTS = 4  # folders above the file that may join the import path, one per missing module
 
 _numbers = itertools.count()
@@ -148,6 +150,8 @@ def _load(path: Path) -> ModuleType:
                 missing = exc.name or ""
                 found = holder(file.parent, _top(missing)) if missing else None
                 if found is None or found in roots or len(roots) > MAX_ROOTS:
+                    if not package and tolerant.defines_something(file):  # keep what does not need it
+                        return tolerant.load(file, fresh, _provider)
                     raise UserError(_missing(path, exc, missing, found)) from None
                 roots.append(found)
                 _forget(before, roots, keep="")
@@ -155,10 +159,13 @@ def _load(path: Path) -> ModuleType:
                 same = exc.filename and Path(exc.filename).resolve() == file
                 where = f"{path}:{exc.lineno}" if same else str(path)
                 also = "" if same else f" ({exc.filename}:{exc.lineno})"
-                raise UserError(f"{where}: cannot import: SyntaxError: {exc.msg}{also}") from None
+                python2 = " (Python 2 code: run it through 2to3 first)" if _python2(exc) else ""
+                raise UserError(f"{where}: cannot import: SyntaxError: {exc.msg}{also}{python2}") from None
             except UserError:
                 raise
             except (Exception, SystemExit) as exc:  # whatever the file does at import
+                if not package and tolerant.defines_something(file):  # a notebook's test cells...
+                    return tolerant.load(file, fresh, _provider)
                 raise UserError(f"{path}: cannot import: {describe_exception(exc)}") from None
     finally:
         sys.path[:] = before_path
@@ -183,6 +190,18 @@ def _holds(file: Path, roots: list[Path]) -> Callable[[str], bool]:
 
 
 # ----
+def _provider(module: str) -> str:
+    """What provides a module that was not found: a course's helper file, or a package to install."""
+    top = _top(module)
+    if top in PACKAGES or top in KNOWN_PACKAGES:
+        return f"pip install {install_name(module)}"
+    return f"{top}.py is not beside the file"
+
+
+def _python2(exc: SyntaxError) -> bool:
+    """Whether a syntax error is Python 2's: a print statement, an ``except E, e``, a backquote..."""
+    text = f"{exc.msg} {exc.text or ''}"
+    return "Missing parentheses in call to" in text or bool(re.search(r"except\s+\w+\s*,\s*\w+\s*:|`", text))
 
 
 def _exec(file: Path, name: str) -> ModuleType:

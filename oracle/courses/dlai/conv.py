@@ -1,0 +1,80 @@
+"""Course 4, week 1: "Convolutional Model: Step by Step", its forward and (optional) backward passes.
+
+NHWC: A_prev (m, n_H_prev, n_W_prev, n_C_prev), W (f, f, n_C_prev, n_C), b (1, 1, 1, n_C),
+a cross-correlation; gradients summed over the examples (no 1/m in this assignment).
+
+- ``dlai.conv``: ``conv_forward(A_prev, W, b, hparameters) -> (Z, cache)`` with hparameters
+  ``{"stride", "pad"}``, ``conv_backward(dZ, cache) -> (dA_prev, dW, db)``; checked with pad 1
+  and with pad 0 (the template's hint ``da_prev_pad[pad:-pad, pad:-pad, :]`` is empty at pad 0);
+- ``dlai.pool_max``, ``dlai.pool_average``: ``pool_forward(A_prev, hparameters, mode)`` with
+  hparameters ``{"stride", "f"}``, ``pool_backward(dA, cache, mode) -> dA_prev``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from oracle.course.judging.bugs import gradient_bug, output_bug
+from oracle.course.reference import Reference, declare
+from oracle.courses.dlai.calls import cached_call
+from oracle.courses.dlai.dnn import normal
+
+
+def conv(A: Any, W: Any, b: Any, *, stride: int, pad: int, db_per_example: bool = False) -> Any:
+    Z = jax.lax.conv_general_dilated(
+        A, W, (stride, stride), [(pad, pad), (pad, pad)], dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
+    if db_per_example:  # a bug's model: db not summed over the examples (the last example's only)
+        keep = jnp.zeros(A.shape[0]).at[-1].set(1.0).reshape(-1, 1, 1, 1)
+        return Z + jax.lax.stop_gradient(b) + keep * (b - jax.lax.stop_gradient(b))
+    return Z + b
+
+
+def pool(A: Any, *, f: int, stride: int, mode: str) -> Any:
+    window, strides = (1, f, f, 1), (1, stride, stride, 1)
+    if mode == "max":
+        return jax.lax.reduce_window(A, -jnp.inf, jax.lax.max, window, strides, "VALID")
+    return jax.lax.reduce_window(A, 0.0, jax.lax.add, window, strides, "VALID") / (f * f)
+
+
+def hyper(keys: Sequence[str]) -> Any:
+    """The forward's arguments: the arrays, then the hparameters dict (a fresh one each call)."""
+
+    def build(inputs: Sequence[Any], settings: Mapping[str, Any]) -> list[Any]:
+        return [*inputs, {key: settings[key] for key in keys}]
+
+    return build
+
+
+declare(
+    Reference(
+        "dlai.conv", "dlai", conv, ("A_prev", "W", "b"),
+        (((2, 4, 4, 3), (3, 3, 3, 2), (1, 1, 1, 2)), ((2, 5, 5, 2), (2, 2, 2, 3), (1, 1, 1, 3))),
+        normal, call=cached_call("conv_forward", "conv_backward", forward_args=hyper(("stride", "pad"))),
+        names=("conv_forward", "conv_backward"),
+        settings=({"stride": 1, "pad": 1}, {"stride": 2, "pad": 0}),
+        bugs=(
+            output_bug("b added to every product inside conv_single_step's sum: f * f * n_C_prev times",
+                       lambda A, W, b, **s: conv(A, W, b * W.shape[0] * W.shape[1] * W.shape[2], **s)),
+            gradient_bug("db not summed over the examples (db += dZ of one example only)",
+                         lambda A, W, b, **s: conv(A, W, b, **s, db_per_example=True), inputs=("b",)),
+        ),
+    )
+)  # fmt: skip
+
+POOL_CALL = cached_call(
+    "pool_forward", "pool_backward", activation="mode", forward_args=hyper(("stride", "f"))
+)
+for _mode in ("max", "average"):
+    declare(
+        Reference(
+            f"dlai.pool_{_mode}", "dlai", pool, ("A_prev",), (((2, 4, 4, 3),), ((2, 5, 5, 2),)), normal,
+            call=POOL_CALL,
+            names=("pool_forward", "pool_backward"),
+            settings=({"f": 2, "stride": 2, "mode": _mode}, {"f": 3, "stride": 1, "mode": _mode}),
+        )
+    )  # fmt: skip

@@ -1,0 +1,189 @@
+"""deeplearning.ai, course 1: the step-by-step network's functions, exported from a notebook.
+
+Samples in ``course_samples/dlai/c1/``: ``step_by_step.py`` (finished, with the notebook's
+test calls and helper imports that are not there), one file per classic bug, the summed
+convention (no 1/m in dW and db: consistent, so a note, not a failure) and the template.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oracle import course
+from oracle.core.record import ERROR, MATCH, MISMATCH, UNCHECKED, Record
+
+C1 = Path(__file__).parent / "course_samples" / "dlai" / "c1"
+TARGETS = {"dlai.linear", "dlai.linear_activation_relu", "dlai.linear_activation_sigmoid", "dlai.L_model"}
+
+
+def check(name: str, seeds: int = 1) -> list[Record]:
+    return course.check_module(C1 / name, seeds=seeds, isolate=False)
+
+
+def failing(records: list[Record]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for r in records:
+        if r.status != MATCH:
+            found.setdefault(r.target, set()).add(r.input)
+    return found
+
+
+def test_the_finished_notebook_export_matches_everywhere() -> None:
+    records = check("step_by_step.py", seeds=2)
+    assert {r.target for r in records} == TARGETS
+    assert {r.status for r in records} == {MATCH}
+    assert {r.course for r in records} == {"dlai"}
+    # the file's test cells and missing helpers are noted once on each row, not failed
+    assert all("its file was run without" in r.warning and "testCases" in r.warning for r in records)
+    assert not any("convention" in r.warning for r in records)  # the course's own 1/m
+
+
+@pytest.mark.parametrize(
+    ("sample", "bug", "rows"),
+    [
+        ("bug_db_keepdims.py", "db summed without keepdims=True", {"b", "b1", "b2", "b3"}),
+        ("bug_da_over_m.py", "dA_prev carries 1/m too", {"A", "X", "W1", "b1", "W2", "b2"}),
+        ("bug_last_relu.py", "the last layer's dZ taken with relu_backward", set(course.REFERENCES)),
+    ],
+)
+def test_each_classic_bug_is_caught_and_named(sample: str, bug: str, rows: set[str]) -> None:
+    records = check(sample)
+    bad = [r for r in records if r.status != MATCH]
+    assert bad and {r.status for r in bad} == {MISMATCH}
+    assert all(bug in r.detail for r in bad if r.input in rows)
+    named = [r for r in bad if bug in r.detail]
+    assert len(named) >= len(bad) - 1  # every failing row names it (one row may change too little)
+
+
+def test_the_last_relu_fails_only_the_network() -> None:
+    assert set(failing(check("bug_last_relu.py"))) == {"dlai.L_model"}
+
+
+def test_dw_without_one_over_m_is_a_convention_noted_on_the_row() -> None:
+    records = check("summed_convention.py")
+    assert {r.status for r in records} == {MATCH}
+    assert all("dW and db without the course's 1/m" in r.warning for r in records)
+
+
+def test_the_template_is_not_implemented_once() -> None:
+    records = check("template.py")
+    assert [(r.target, r.status) for r in records] == [("dlai.linear", ERROR)]
+    assert records[0].detail.startswith("not implemented")
+
+
+def test_a_helper_that_is_not_there_is_unchecked_not_failed(tmp_path: Path) -> None:
+    source = (C1 / "step_by_step.py").read_text()
+    (tmp_path / "alone.py").write_text(source)  # no dnn_utils.py beside it
+    records = course.check_module(tmp_path / "alone.py", seeds=1, isolate=False)
+    by_target = {r.target: r for r in records}
+    assert {r.status for r in records if r.target == "dlai.linear"} == {MATCH}  # needs no helper
+    for target in ("dlai.linear_activation_relu", "dlai.L_model"):
+        assert by_target[target].status == UNCHECKED
+        assert "from dnn_utils, which could not be imported" in by_target[target].detail
+
+
+def test_a_nameerror_of_the_students_own_is_still_an_error(tmp_path: Path) -> None:
+    typo = ("dW = np.dot(dZ, A_prev.T) / m", "dW = np.dot(dz, A_prev.T) / m")
+    source = (C1 / "step_by_step.py").read_text().replace(*typo)
+    (tmp_path / "typo.py").write_text(source)
+    (tmp_path / "dnn_utils.py").write_text((C1 / "dnn_utils.py").read_text())
+    records = course.check_module(tmp_path / "typo.py", targets=["dlai.linear"], seeds=1, isolate=False)
+    assert {r.status for r in records} == {ERROR}
+    assert "NameError: name 'dz' is not defined" in records[0].detail
+
+
+# ------------------------------------------------------------------ course 2
+
+C2 = C1.parent / "c2"
+
+
+def test_course_2_correct_backward_passes_match() -> None:
+    records = course.check_module(C2 / "regularization.py", seeds=2, isolate=False)
+    records += course.check_module(C2 / "gradient_checking.py", seeds=2, isolate=False)
+    assert {r.target for r in records} == {
+        "dlai.backward_propagation_with_regularization",
+        "dlai.backward_propagation_with_dropout",
+        "dlai.gradient_check_n",
+    }
+    assert {r.status for r in records} == {MATCH}
+
+
+@pytest.mark.parametrize(
+    ("sample", "target", "bug", "rows"),
+    [
+        ("regularization_bugs.py", "dlai.backward_propagation_with_regularization",
+         "the regularization gradient is lambd * W, not lambd / m * W", {"W1", "W2", "W3"}),
+        ("regularization_bugs.py", "dlai.backward_propagation_with_dropout",
+         "dA is multiplied by the mask D but not divided by keep_prob", {"W1", "b1", "W2", "b2"}),
+        ("gradient_checking_planted.py", "dlai.gradient_check_n",
+         "planted bug, left in: dW2 = 1./m * np.dot(dZ2, A1.T) * 2", {"W2"}),
+        ("gradient_checking_planted.py", "dlai.gradient_check_n",
+         "planted bug, left in: db1 = 4./m", {"b1"}),
+    ],
+)  # fmt: skip
+def test_course_2_classic_bugs_are_named(sample: str, target: str, bug: str, rows: set[str]) -> None:
+    records = [r for r in course.check_module(C2 / sample, seeds=1, isolate=False) if r.target == target]
+    failing = {r.input for r in records if r.status == MISMATCH and bug in r.detail}
+    assert failing == rows
+    assert {r.status for r in records if r.input not in rows} <= {MATCH, MISMATCH}
+
+
+# ------------------------------------------------------------------ course 4
+
+C4 = C1.parent / "c4"
+
+
+def test_course_4_conv_and_pools_match() -> None:
+    records = course.check_module(C4 / "convolution.py", seeds=1, isolate=False)
+    assert {r.target for r in records} == {"dlai.conv", "dlai.pool_max", "dlai.pool_average"}
+    assert {r.status for r in records} == {MATCH}
+    assert {r.shape for r in records if r.input == "W"} == {"[3, 3, 3, 2]", "[2, 2, 2, 3]"}  # pad 1 and pad 0
+
+
+def test_course_4_bugs_db_of_one_example_and_the_empty_slice_at_pad_0() -> None:
+    records = [
+        r
+        for r in course.check_module(C4 / "convolution_bugs.py", seeds=1, isolate=False)
+        if r.target == "dlai.conv"
+    ]
+    # at pad 1 (b of 2 channels) db is the last example's; at pad 0 the backward raises
+    assert any(r.shape == "[1, 1, 1, 2]" and "db not summed over the examples" in r.detail for r in records)
+    at_pad_0 = [r for r in records if r.status == ERROR]
+    assert len(at_pad_0) == 3 and all(
+        "could not broadcast input array from shape (0,0,2)" in r.detail for r in at_pad_0
+    )
+
+
+# ------------------------------------------------------------------ course 5
+
+C5 = C1.parent / "c5"
+RECURRENT = {"dlai.rnn_cell", "dlai.rnn", "dlai.lstm_cell", "dlai.lstm"}
+
+
+def test_course_5_recurrent_backward_passes_match() -> None:
+    records = course.check_module(C5 / "recurrent.py", seeds=1, isolate=False)
+    assert {r.target for r in records} == RECURRENT
+    assert {r.status for r in records} == {MATCH}
+    assert [r.input for r in records if r.target == "dlai.lstm_cell"][:3] == ["xt", "a_prev", "c_prev"]
+
+
+def test_course_5_no_gradient_through_time_is_named() -> None:
+    records = course.check_module(C5 / "recurrent_bugs.py", seeds=1, isolate=False)
+    assert set(failing(records)) == {"dlai.rnn", "dlai.lstm"}  # the cells are right
+    rnn = [r for r in records if r.target == "dlai.rnn"]
+    assert all("da_prevt is never passed back in time" in r.detail for r in rnn)
+    lstm = [r for r in records if r.target == "dlai.lstm" and r.status == MISMATCH]
+    assert all("passed back in time" in r.detail for r in lstm)
+    assert sum("da_prev is never passed back in time (dc_prev is)" in r.detail for r in lstm) >= 8
+
+
+def test_course_4_bias_inside_the_window_sum_is_named(tmp_path: Path) -> None:
+    inside = ("    s = np.multiply(a_slice_prev, W)\n", "    s = np.multiply(a_slice_prev, W) + b\n")
+    source = (C4 / "convolution.py").read_text().replace(*inside)
+    source = source.replace("    return Z + float(np.squeeze(b))", "    return Z")
+    (tmp_path / "conv.py").write_text(source)
+    records = course.check_module(tmp_path / "conv.py", targets=["dlai.conv"], seeds=1, isolate=False)
+    assert {r.status for r in records} == {"forward_mismatch"}
+    assert all("b added to every product inside conv_single_step's sum" in r.detail for r in records)
