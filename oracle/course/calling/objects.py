@@ -78,6 +78,10 @@ class Layer:
     upstream: bool = True  # False: a loss, its backward takes no gradient (or dout=1)
     grads: Sequence[str] = (RETURN,)  # where each input's gradient is (module docstring)
     outputs: int = 1  # > 1: the forward returns a tuple whose outputs are joined on the last axis
+    scalar: bool = False  # a loss: an output of one element (the (1, 1) of a matrix product) is its value
+    # a class without a backward but with a ``derivative()`` that returns the local derivative
+    # (d out / d x, elementwise, for the caller to multiply: older handouts) is called so, and noted
+    derivative: str = ""
 
 
 def _backward_arguments(backward: Any) -> int:
@@ -127,6 +131,8 @@ def object_call(layer: Layer) -> Call:
         extra = [settings[k] for k in layer.forward_settings]
         fwd = step(stage, obj.forward, *[inputs[k] for k in layer.forward], *extra, **layer.forward_keywords)
         out = _joined(fwd, layer.outputs, stage)
+        if layer.scalar and isinstance(out, np.ndarray) and out.size == 1:
+            out = out.reshape(())
         forward_edits = edited(stage, before)
         stage = f"{label}.backward"
         after = Watch(given)
@@ -136,11 +142,30 @@ def object_call(layer: Layer) -> Call:
                 after.watch("dout" if layer.outputs == 1 else f"upstream gradient {k + 1}", dout)
         else:
             douts = [1] if _backward_arguments(obj.backward) else []
-        returned = step(stage, obj.backward, *douts)
+        note = ""
+        if layer.derivative and not hasattr(obj, "backward") and hasattr(obj, "derivative"):
+            stage, note = f"{label}.derivative", layer.derivative
+            raw = step(stage, obj.derivative)
+            if raw is None:
+                raise Unfinished(f"{stage} returned None")
+            local = np.asarray(raw)
+            returned = _times(douts[0] if douts else 1.0, local, stage)
+        else:
+            returned = step(stage, obj.backward, *douts)
         grads = _gradients(obj, returned, names, layer.grads, held, stage)
-        return Outcome(out, grads, warning=notes(forward_edits, edited(stage, after)))
+        return Outcome(out, grads, warning=notes(forward_edits, edited(stage, after), note))
 
     return call
+
+
+def _times(dout: Any, local: np.ndarray, stage: str) -> np.ndarray:
+    """The upstream gradient times a local derivative; a per-example dout (N,) scales the rows."""
+    up = np.asarray(dout, dtype=np.float64)
+    if local.dtype.kind not in "biuf":
+        raise Problem(f"{stage}() returned {describe(local)}, expected an array of local derivatives")
+    while up.ndim < local.ndim:
+        up = up[..., None]
+    return up * local
 
 
 def _shown(args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
