@@ -77,6 +77,8 @@ class Layer:
     forward_settings: Sequence[str] = ()  # settings passed to the forward after the arrays
     upstream: bool = True  # False: a loss, its backward takes no gradient (or dout=1)
     grads: Sequence[str] = (RETURN,)  # where each input's gradient is (module docstring)
+    # where they are when the built object holds a ``grads`` list (a course's later book or term)
+    list_grads: Sequence[str] = ()
     outputs: int = 1  # > 1: the forward returns a tuple whose outputs are joined on the last axis
     scalar: bool = False  # a loss: an output of one element (the (1, 1) of a matrix product) is its value
     # a class without a backward but with a ``derivative()`` that returns the local derivative
@@ -122,7 +124,8 @@ def object_call(layer: Layer) -> Call:
         obj = step(f"{label}()", cls, *args, **kwargs)
         for attribute, k in layer.attributes.items():
             setattr(obj, attribute, inputs[k])
-        held = _held(obj, layer.grads)
+        sources = layer.list_grads if layer.list_grads and hasattr(obj, "grads") else layer.grads
+        held = _held(obj, sources)
         given = dict(zip(names, inputs, strict=False))
         before = Watch()
         for name, value in given.items():
@@ -152,7 +155,7 @@ def object_call(layer: Layer) -> Call:
             returned = _times(douts[0] if douts else 1.0, local, stage)
         else:
             returned = step(stage, obj.backward, *douts)
-        grads = _gradients(obj, returned, names, layer.grads, held, stage)
+        grads = _gradients(obj, returned, names, sources, held, stage)
         return Outcome(out, grads, warning=notes(forward_edits, edited(stage, after), note))
 
     return call

@@ -72,7 +72,12 @@ _layer(
     affine,
     ("x", "W", "b"),
     (((4, 5), (5, 3), (3,)), ((6, 8), (8, 4), (4,))),
-    Layer("Affine", build=parameters(1, 2), grads=("return", "dW", "db")),
+    Layer(
+        "Affine",
+        build=parameters(1, 2),
+        grads=("return", "dW", "db"),
+        list_grads=("return", "grads[0]", "grads[1]"),  # book 2's Affine
+    ),
     bugs=(
         Bug(
             "db = np.sum(dout), summed over every axis instead of axis=0",
@@ -162,27 +167,36 @@ def dropout(x: jax.Array, mask: Any = None, scale: float = 1.0, ratio: float = 0
     return x * kept * scale
 
 
-def infer_mask(
-    settings: Mapping[str, Any], student: Outcome, inputs: Sequence[np.ndarray]
-) -> Mapping[str, Any]:
-    """The book's dropout keeps units unscaled; inverted dropout (1 / (1 - ratio)) is noted as a convention.
+def mask_reader(book_inverted: bool) -> Any:
+    """The student's own mask (the units their forward kept) and its scale, 1 or 1 / (1 - ratio).
 
-    The mask is the student's own: the units their forward kept.
+    The scale that is not the book's is noted as a convention: book 1's Dropout keeps units
+    unscaled, book 2's TimeDropout is inverted.
     """
-    out, _ = as_numbers(student.out, "out")
-    x = np.asarray(inputs[0], dtype=np.float64)
-    if out is None or out.shape != x.shape:
-        return settings
-    kept = (out != 0) & (x != 0)
-    scale = 1.0
-    with np.errstate(all="ignore"):
-        ratios = out[kept].astype(np.float64) / x[kept]
-    inverted = 1.0 / (1.0 - settings["ratio"])
-    if ratios.size and np.allclose(ratios, inverted, rtol=1e-5, atol=0):
-        scale = inverted
-        note = f"{CONVENTION}inverted dropout (kept units scaled by 1 / (1 - dropout_ratio)), not the book's"
-        student.warning = joined(student.warning, note)
-    return {**settings, "mask": kept.astype(np.float64), "scale": scale}
+
+    def infer(
+        settings: Mapping[str, Any], student: Outcome, inputs: Sequence[np.ndarray]
+    ) -> Mapping[str, Any]:
+        out, _ = as_numbers(student.out, "out")
+        x = np.asarray(inputs[0], dtype=np.float64)
+        if out is None or out.shape != x.shape:
+            return settings
+        kept = (out != 0) & (x != 0)
+        inverted = 1.0 / (1.0 - settings["ratio"])
+        with np.errstate(all="ignore"):
+            ratios = out[kept].astype(np.float64) / x[kept]
+        rtol = 1e-5 if out.dtype == np.float64 else 1e-4
+        student_inverted = bool(ratios.size) and bool(np.allclose(ratios, inverted, rtol=rtol, atol=0))
+        if student_inverted != book_inverted:
+            what = (
+                "inverted dropout (kept units scaled by 1 / (1 - ratio))"
+                if student_inverted
+                else "kept units unscaled"
+            )
+            student.warning = joined(student.warning, f"{CONVENTION}{what}, not the book's")
+        return {**settings, "mask": kept.astype(np.float64), "scale": inverted if student_inverted else 1.0}
+
+    return infer
 
 
 _layer(
@@ -192,7 +206,17 @@ _layer(
     (((8, 10),), ((4, 3, 5),)),
     Layer("Dropout", build=parameters(keywords=("ratio",))),
     settings=({"ratio": 0.3},),
-    adapt=infer_mask,
+    adapt=mask_reader(book_inverted=False),
+)
+_layer(
+    "TimeDropout",
+    dropout,
+    ("xs",),
+    (((2, 3, 4),), ((3, 4, 5),)),
+    Layer("TimeDropout", build=parameters(keywords=("ratio",))),
+    settings=({"ratio": 0.3},),
+    adapt=mask_reader(book_inverted=True),
+    dtype="float32",  # book 2's mask is float32
 )
 
 # ------------------------------------------------------------------ the loss layer
