@@ -62,3 +62,16 @@ def test_template_is_unfinished() -> None:
     records = _check("linear_template.py")
     assert len(records) == 1 and records[0].status == ERROR
     assert records[0].detail.startswith("not implemented")
+
+
+def test_rnn_cell_accumulates_and_an_overwrite_is_named() -> None:
+    records = _check("rnn_cell.py")
+    assert {r.input for r in records} == {"x", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh"}
+    assert all(r.status == MATCH for r in records)
+    assert all("divided by the batch size" in r.warning for r in records)
+    buggy = _check("rnn_cell_buggy.py")
+    failing = [r for r in buggy if r.status == MISMATCH]
+    assert {r.input for r in failing} == {"W_ih"}
+    assert all(
+        "known bug: the weight gradients assigned (=), not accumulated (+=)" in r.detail for r in failing
+    )
