@@ -525,7 +525,10 @@ BAD_FILES = {
             # every course's names, the course packages in name order (CMU 11-785's come first)
             "no_targets.py: no known gate, layer or loss; looked for Identity, Sigmoid",
         ),
-        (["{samples}/correct.py", "--target", "dense"], "--target dense: not a known name (known: cmu.Identity"),
+        (
+            ["{samples}/correct.py", "--target", "dense"],
+            "--target dense: not a known name (known: cmu.Identity",
+        ),
         (
             ["{samples}/kink_conventions.py", "--target", "affine"],
             "defines no affine_forward/affine_backward",

@@ -10,15 +10,20 @@ printings, ``GRU(Wx, Wh)`` without a bias, is not built (``unchecked``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from oracle.core.judgement import Outcome
 from oracle.course.calling.objects import Layer, parameters
+from oracle.course.judging.conventions import CONVENTION, as_float, joined
 from oracle.course.reference import LOSS
 from oracle.courses.dlfs.book2 import _declare, _grads, time_affine
+
+BOOK_DELTA = 1e-7  # common/functions.py's cross_entropy_error: log(p + 1e-7)
 
 _declare(
     "Softmax",
@@ -34,9 +39,35 @@ def binary_labels(rng: np.random.Generator, shapes: Sequence[tuple[int, ...]]) -
     return [rng.standard_normal(shape), rng.integers(0, 2, shape).astype(np.int64)]
 
 
-def sigmoid_cross_entropy(x: jax.Array, t: jax.Array) -> jax.Array:
-    """The mean over every element of -log(sigmoid(x)) where t = 1, -log(1 - sigmoid(x)) where t = 0."""
-    return -jnp.mean(t * jax.nn.log_sigmoid(x) + (1 - t) * jax.nn.log_sigmoid(-x))
+def sigmoid_cross_entropy(x: jax.Array, t: jax.Array, eps: float = 0.0) -> jax.Array:
+    """The mean over every element of -log(sigmoid(x)) where t = 1, -log(1 - sigmoid(x)) where t = 0;
+    with ``eps`` the value of -log(p + eps) (the book's cross_entropy_error), the exact gradient."""
+    exact = -jnp.mean(t * jax.nn.log_sigmoid(x) + (1 - t) * jax.nn.log_sigmoid(-x))
+    if eps == 0:
+        return exact
+    p = jnp.where(t == 1, jax.nn.sigmoid(x), jax.nn.sigmoid(-x))
+    return exact + jax.lax.stop_gradient(-jnp.mean(jnp.log(p + eps)) - exact)
+
+
+def _losses(x: np.ndarray, t: np.ndarray, eps: float) -> float:
+    p = np.where(t == 1, 1 / (1 + np.exp(-x)), 1 / (1 + np.exp(x)))
+    return float(-np.mean(np.log(p + eps)))
+
+
+def infer_delta(
+    settings: Mapping[str, Any], student: Outcome, inputs: Sequence[np.ndarray]
+) -> Mapping[str, Any]:
+    """The book's 1e-7 inside the log, when the student's loss is that one rather than the exact one."""
+    x, t = (np.asarray(v, dtype=np.float64) for v in inputs[:2])
+    loss = as_float(student.out)
+    if loss is None:
+        return settings
+    exact, loose = _losses(x, t, 0.0), _losses(x, t, BOOK_DELTA)
+    if abs(loss - loose) < abs(loss - exact):
+        note = f"{CONVENTION}-log(p + {BOOK_DELTA:g}) in the loss (the book's cross_entropy_error)"
+        student.warning = joined(student.warning, note)
+        return {**settings, "eps": BOOK_DELTA}
+    return settings
 
 
 for _name, _shapes in (
@@ -51,6 +82,7 @@ for _name, _shapes in (
         Layer(_name, forward=(0, 1), upstream=False, scalar=True),
         kind=LOSS,
         sample=binary_labels,
+        adapt=infer_delta,
     )
 
 

@@ -134,3 +134,17 @@ class TimeSoftmaxWithLoss:
         dx *= dout / self.mask.sum()
         dx *= self.mask[:, None]
         return dx.reshape(self.shape)
+
+
+class SigmoidWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+
+    def forward(self, x, t):
+        self.t = t
+        self.y = 1 / (1 + np.exp(-x))
+        p = np.where(t == 1, self.y, 1 - self.y)
+        return -np.sum(np.log(p + 1e-7)) / len(t)  # the book's delta inside the log
+
+    def backward(self, dout=1):
+        return (self.y - self.t) * dout / len(self.t)
