@@ -197,7 +197,11 @@ def _held(obj: Any, sources: Sequence[str]) -> dict[int, Any]:
             try:
                 held[k] = obj.grads[k]
             except (AttributeError, IndexError, KeyError, TypeError) as exc:
-                raise Problem(f"the built object has no grads[{k}] ({type(exc).__name__})") from exc
+                # built, but not the layer the course describes (an older printing's): not the student's slip
+                raise CannotCall(
+                    f"the built object has no grads[{k}], where the course reads a gradient "
+                    f"({type(exc).__name__}): a layer of another version of the course?"
+                ) from exc
     return held
 
 
