@@ -25,13 +25,17 @@ from oracle import course
 from oracle.cli import main
 from oracle.core.record import COLUMNS, ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, NONFINITE
 from oracle.course.judging.samplers import with_zeros
-from oracle.course.registry import BUILTIN, REFERENCES, register_reference
+from oracle.course.registry import BUILTIN, COURSE_OF, REFERENCES, register_reference
 from oracle.courses.cs231n import classifiers, models, sequence, vision
 
 SAMPLES = Path(__file__).parent / "course_samples"
 BASIC = (
-    BUILTIN - sequence.NAMES - classifiers.NAMES - models.NAMES - vision.NAMES
-)  # the lecture's targets, in correct.py and buggy.py
+    {name for name in BUILTIN if COURSE_OF[name] == "cs231n"}
+    - sequence.NAMES
+    - classifiers.NAMES
+    - models.NAMES
+    - vision.NAMES
+)  # the lecture's targets, in correct.py and buggy.py (the other courses' are not CS231n's)
 
 
 def run_check(out: Path, sample: str | Path, *options: str) -> tuple[int, pd.DataFrame]:
