@@ -69,6 +69,9 @@ class Reference:
     aux: bool = False  # fn returns (out, extras): the extras are checked like the output
     upstream: bool = True  # False: a scalar loss, differentiated directly (no upstream gradient)
     bugs: tuple[Bug, ...] = ()  # its classic bugs, the likeliest first: named in the rows they fail
+    # the precision it is judged at whatever --dtype asks ("float32": a course whose layers keep
+    # float32 buffers, np.empty(..., dtype='f'), gives float32 answers to float64 inputs)
+    dtype: str = ""
 
     def __post_init__(self) -> None:
         if self.call is None:

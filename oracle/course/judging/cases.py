@@ -83,7 +83,7 @@ def cases_for(ref: Reference, seeds: Sequence[int], dtype: str) -> list[CourseCa
     """Every shape of the target for every seed, random inputs and, if it has them, edge inputs."""
     variants = (False, True) if ref.edge else (False,)
     return [
-        CourseCase(ref, seed, index, edge, dtype)
+        CourseCase(ref, seed, index, edge, ref.dtype or dtype)
         for seed in seeds
         for index in range(len(ref.shapes))
         for edge in variants

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from oracle.core.record import KINK, MATCH, STATUSES, Record
+from oracle.core.record import KINK, MATCH, STATUSES, UNCHECKED, Record
 from oracle.core.table import records_table
 from oracle.course.calling.calls import FD_KINDS, NOT_IMPLEMENTED
 from oracle.course.judging.conventions import CONVENTION
@@ -24,8 +24,9 @@ def unfinished(record: Record) -> bool:
 
 
 def once_if_unfinished(records: list[Record]) -> list[Record]:
-    """One row instead of one per case when every row says the code is not implemented yet."""
-    if records and all(unfinished(r) for r in records):
+    """One row instead of one per case when every row says the code is not implemented yet, or
+    that the checker cannot call it (``unchecked``: the same reason in every case)."""
+    if records and (all(unfinished(r) for r in records) or all(r.status == UNCHECKED for r in records)):
         return records[:1]
     return records
 
