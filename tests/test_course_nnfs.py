@@ -35,7 +35,7 @@ def test_the_books_classes_pass_and_its_model_is_unchecked(tmp_path: Path) -> No
         "Layer_Dense", "Layer_Dropout", "Activation_ReLU", "Activation_Softmax", "Activation_Sigmoid",
         "Activation_Linear", "Loss_CategoricalCrossentropy", "Loss_BinaryCrossentropy",
         "Loss_MeanSquaredError", "Loss_MeanAbsoluteError",
-        "Activation_Softmax_Loss_CategoricalCrossentropy", "nnfs.Model",
+        "Activation_Softmax_Loss_CategoricalCrossentropy", "nnfs.Model", "Layer_Dense+regularization",
     }  # fmt: skip
     checked = frame[frame.target != "nnfs.Model"]
     assert set(checked.status) <= {MATCH, KINK}
@@ -70,6 +70,19 @@ def test_each_classic_bug_is_caught_and_named(tmp_path: Path, target: str, bug: 
     failing = frame[frame.status != MATCH]
     assert len(failing) > 0
     assert failing.detail.str.contains("known bug: " + bug, regex=False).all()
+
+
+def test_regularization_terms_of_the_dense_layer(tmp_path: Path) -> None:
+    code, frame = check(tmp_path / "c.csv", SAMPLES / "regularization_buggy.py")
+    assert code == 1
+    reg = frame[frame.target == "Layer_Dense+regularization"]
+    failing = reg[reg.status != MATCH]
+    assert set(failing.input) == {"weights", "biases"}
+    assert failing.detail.str.contains(
+        "known bug: the L2 terms' gradient without its factor 2", regex=False
+    ).all()
+    # the same layer without regularization is right
+    assert set(frame[frame.target == "Layer_Dense"].status) == {MATCH}
 
 
 def test_a_one_output_regression_does_not_fail_for_the_per_output_division(tmp_path: Path) -> None:

@@ -47,11 +47,11 @@ def positional(fn: Any) -> int:
     return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
-def build(name: str, cls: Any, args: tuple[Any, ...]) -> Any:
+def build(name: str, cls: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any] | None = None) -> Any:
     if not args:
         buildable(name, cls)
-    shown = ", ".join(repr(a) for a in args)
-    return step(f"{name}({shown})", cls, *args)
+    shown = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in (kwargs or {}).items()])
+    return step(f"{name}({shown})", cls, *args, **(kwargs or {}))
 
 
 def stored(obj: Any, attribute: str, stage: str, returned: Any = None) -> Any:
