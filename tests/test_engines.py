@@ -21,7 +21,7 @@ from oracle.core.record import FAILING, UNCHECKED
 from oracle.course.isolation.sessions import Options
 from oracle.engines import probe as probing
 from oracle.engines.drive import check_scalar
-from oracle.engines.plugin import engines_of
+from oracle.engines.checking import engines_of
 
 SAMPLES = Path(__file__).parent / "engine_samples"
 GRAPHS = 15  # enough for every sample's bug to show on seed 0; the default is larger
@@ -251,7 +251,7 @@ def test_unit_gates_replace_the_one_gate_checks_that_cannot_call_them(tmp_path: 
 
 
 def check_file(name: str, graphs: int = GRAPHS) -> list:
-    from oracle.engines.plugin import check_module
+    from oracle.engines.checking import check_module
 
     module = load(name)
     (e,) = engines_of(module)

@@ -109,7 +109,7 @@ def main(argv: list[str]) -> int:
     from oracle.core.errors import UserError
     from oracle.course.isolation.sessions import Options
     from oracle.course.loading.finding import load_module
-    from oracle.engines.plugin import _defined_in, check_module, engines_of
+    from oracle.engines.checking import check_module, defined_in, engines_of
 
     path, shown, settings, answer = Path(argv[0]), argv[1], json.loads(argv[2]), Path(argv[3])
     names = tuple(settings["names"]) if settings["names"] is not None else None
@@ -127,7 +127,7 @@ def main(argv: list[str]) -> int:
         entries.append(
             {
                 "name": engine.name,
-                "defined_in": list(_defined_in(engine.cls)),
+                "defined_in": list(defined_in(engine.cls)),
                 "covers": list(engine.composer.gates.values()) if engine.composer is not None else [],
                 "style": engine.composer.style if engine.composer is not None else "",
                 "records": [dataclasses.asdict(r) for r in records],

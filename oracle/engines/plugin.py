@@ -11,59 +11,25 @@ runs in a process of its own (``isolated``): a hang or a crash is one row.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import re
-import shlex
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 from oracle.core.errors import UserError
 from oracle.core.record import ERROR, Record
 from oracle.course.isolation.sessions import Found, Options
 from oracle.course.plugins import PluginTarget
-from oracle.engines import declare, gates, isolated, tensors
+from oracle.engines import gates, isolated
 from oracle.engines import probe as probing
-from oracle.engines.drive import DEFAULT_GRAPHS, check_scalar
+from oracle.engines.checking import check_module, defined_in, engines_of, replay_for
 from oracle.engines.summary import summary
-from oracle.engines.tensors import check_tensor
 
 KIND = "engine"
 
 
 def claims(source: str) -> bool:
     return probing.claims(source) or gates.claims(source)
-
-
-def replay_for(shown: str, name: str, options: Options) -> Any:
-    graphs = f" --graphs {options.graphs}" if options.graphs else ""
-    command = f"python -m oracle check {shlex.quote(shown)} --target {name}{graphs} --no-isolate"
-    return lambda seed: f"{command} --seed {seed}"
-
-
-def engines_of(module: ModuleType) -> list[probing.Engine]:
-    """The module's engines, probed: the declared one, else every candidate class."""
-    try:
-        declared = declare.declared(module)
-    except ValueError as exc:
-        engine = probing.Engine(type(module), module, problem=str(exc))
-        return [engine]
-    if declared is not None:
-        return [probing.probe(module, declared.cls, declared)]
-    found = [probing.probe(module, cls) for cls in probing.candidates(module)]
-    composed = gates.composed(module)
-    return found + ([composed] if composed is not None else [])
-
-
-def check_module(module: ModuleType, engine: probing.Engine, shown: str, options: Options) -> list[Record]:
-    replay = replay_for(shown, engine.name, options)
-    graphs = options.graphs or DEFAULT_GRAPHS
-    result = check_scalar(engine, options.seed, graphs, replay, shown)
-    if tensors.tensor_engine(engine):
-        check_tensor(engine, options.seed, graphs, replay, shown, result)
-    return result.records
 
 
 def find(path: Path, shown: str, options: Options, index: int) -> list[PluginTarget]:
@@ -79,7 +45,7 @@ def find(path: Path, shown: str, options: Options, index: int) -> list[PluginTar
     for engine in engines_of(module):
         if options.names is not None and engine.name not in options.names:
             continue
-        found = Found(index, engine.name, KIND, "random graphs", "", _defined_in(engine.cls))
+        found = Found(index, engine.name, KIND, "random graphs", "", defined_in(engine.cls))
         covers = _covers(engine)
         run = partial(check_module, module, engine, shown, options)
         targets.append(PluginTarget(found, run, _summary, covers))
@@ -136,10 +102,3 @@ def _covers(engine: probing.Engine) -> tuple[str, ...]:
 
 def _summary(records: Sequence[Record]) -> str:
     return summary(records)
-
-
-def _defined_in(cls: type) -> tuple[str, ...]:
-    try:
-        return (str(Path(inspect.getfile(cls)).resolve()),)
-    except (TypeError, OSError):
-        return ()
