@@ -29,9 +29,9 @@ GRAPHS = 60
 
 
 def _programs(graphs: int) -> tuple[Any, list[Any]]:
+    from oracle.engines.checking import engines_of
     from oracle.engines.drive import MAX_NODES, _inputs
     from oracle.engines.forms import forms_for
-    from oracle.engines.checking import engines_of
     from oracle.engines.program import Program, scalar_values, spell
     from oracle.strategies import SCALAR_OPS, campaign_graph
 

@@ -20,8 +20,8 @@ from oracle.cli import main
 from oracle.core.record import FAILING, UNCHECKED
 from oracle.course.isolation.sessions import Options
 from oracle.engines import probe as probing
-from oracle.engines.drive import check_scalar
 from oracle.engines.checking import engines_of
+from oracle.engines.drive import check_scalar
 
 SAMPLES = Path(__file__).parent / "engine_samples"
 GRAPHS = 15  # enough for every sample's bug to show on seed 0; the default is larger
