@@ -361,7 +361,8 @@ def test_after_a_timeout_only_the_file_the_next_target_needs_is_imported_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from oracle.course.grading.submission import check_submission, make_submission
-    from oracle.course.isolation.sessions import Isolated, Options
+    from oracle.course.isolation.isolated import Isolated
+    from oracle.course.isolation.sessions import Options
 
     folder = tmp_path / "student"
     folder.mkdir()

@@ -27,9 +27,10 @@ from oracle.core.errors import UserError
 from oracle.core.record import ERROR, Record
 from oracle.course import check_target, plugins
 from oracle.course.calling.calls import FD_KINDS
+from oracle.course.isolation.isolated import Isolated
 from oracle.course.isolation.sandbox import Zygote
-from oracle.course.isolation.sessions import Found, InProcess, Isolated, LoadFailed, Options, Stopped
-from oracle.course.isolation.worker import stand_in_reference
+from oracle.course.isolation.sessions import Found, InProcess, LoadFailed, Options, Stopped
+from oracle.course.isolation.specs import stand_in_reference
 from oracle.course.judging.cases import CourseCase, cases_for
 from oracle.course.judging.fd_judge import judge_fd_target
 from oracle.course.judging.judge import Judgement

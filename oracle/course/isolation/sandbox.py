@@ -1,7 +1,7 @@
 """The judge's side of isolated checks: the zygote process, and a handle on each worker it forks.
 
 A submission's code never runs in the judge's process. ``Zygote`` starts
-``oracle.course.isolation.worker.zygote`` in a new session (``start_new_session=True``: a signal to
+``oracle.course.isolation.zygote.zygote`` in a new session (``start_new_session=True``: a signal to
 its process group cannot reach the judge) and asks it for one worker per submission;
 ``WorkerHandle.ask`` sends a request and waits for the answer until a deadline
 (``oracle.course.isolation.wire``: JSON and .npy arrays, nothing that executes when read). The
@@ -63,7 +63,7 @@ class Deferred(types.ModuleType):
         return getattr(importlib.import_module(self.__name__), name)
 
 sys.modules["pandas"] = Deferred("pandas")
-from oracle.course.isolation.worker import zygote
+from oracle.course.isolation.zygote import zygote
 zygote(int(sys.argv[1]), int(sys.argv[2]))
 """
 

@@ -26,7 +26,6 @@ imported (``autodiff``), and the oracle's, as anyone else's, only if it asked.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import dataclasses
 import importlib.abc
@@ -35,12 +34,10 @@ import importlib.util
 import json
 import os
 import resource
-import shutil
 import signal
 import socket
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
@@ -49,12 +46,12 @@ import numpy as np
 
 from oracle.core.errors import UserError
 from oracle.course import check_target
-from oracle.course.calling.calls import FD_KINDS, describe_exception, run
+from oracle.course.calling.calls import describe_exception, run
 from oracle.course.isolation import confine
+from oracle.course.isolation.specs import reference_spec, stand_in_reference
 from oracle.course.isolation.wire import Gone, get_settings, put_outcome, receive, send
-from oracle.course.judging.samplers import normal
 from oracle.course.loading.finding import Target, find_targets, load_module, select_targets
-from oracle.course.reference import BUILTIN, DEFAULT_CALLS, KINDS, Reference
+from oracle.course.reference import BUILTIN, KINDS, Reference
 from oracle.course.registry import REFERENCES
 
 # Libraries a submission may have used to compute its gradients instead of deriving them:
@@ -79,172 +76,6 @@ PR_SET_CHILD_SUBREAPER = 36
 _PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-# --------------------------------------------------------------- the zygote
-
-
-def zygote(control_fd: int, judge_pid: int) -> None:
-    """Serve the judge's requests on ``control_fd`` until the judge is gone: fork workers, reap them."""
-    _die_with_parent(judge_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the judge's to handle
-    if sys.platform.startswith("linux"):  # orphans of its workers become its children (_sweep)
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1)
-    try:
-        judge_group = os.getpgid(judge_pid)
-    except OSError:
-        judge_group = judge_pid
-    checker = _parent_of(judge_pid) or judge_pid  # the check's main process, if the judge is a --workers one
-    control = socket.socket(fileno=control_fd)
-    folders: dict[int, str] = {}  # worker pid -> its folder
-    released: set[int] = set()  # workers told to exit: reaped when they have, without waiting
-    _reply(control, {"ready": os.getpid(), "oracle": os.path.dirname(os.path.dirname(__file__))})
-    requests = Requests(control)
-    try:
-        while True:
-            request, fds = requests.next()
-            for pid in [p for p in released if _reaped(p)]:
-                released.discard(pid)
-                shutil.rmtree(folders.pop(pid, ""), ignore_errors=True)
-            if request is None:
-                return  # the judge closed the channel or died
-            _sweep(set(folders) | released)  # what a worker left behind (no PID namespace)
-            if request.get("op") == "fork" and len(fds) == 1:
-                folder = tempfile.mkdtemp(prefix="worker-", dir=os.getcwd())  # in the judge's folder for it
-                me = os.getpid()
-                pid = os.fork()
-                if pid == 0:
-                    status = 1
-                    try:
-                        control.close()
-                        limits = Limits(
-                            int(request["max_memory"]),
-                            int(request.get("cpu", CPU_DEFAULT)),
-                            str(request.get("confine", "auto")),
-                            (judge_pid, me, judge_group, -judge_group, -me, checker),  # -: groups
-                        )
-                        _become_worker(fds[0], me, folder, limits)
-                        status = 0
-                    finally:
-                        os._exit(status)
-                os.close(fds[0])
-                folders[pid] = folder
-                _reply(control, {"pid": pid})
-            elif request.get("op") == "end" and not request.get("kill"):
-                released.add(int(request["pid"]))  # it exits on its own: no answer, nothing to wait for
-            elif request.get("op") == "end":
-                pid = int(request["pid"])
-                ended = _end(pid)
-                shutil.rmtree(folders.pop(pid, ""), ignore_errors=True)
-                _reply(control, {"status": ended})
-            else:
-                for fd in fds:
-                    os.close(fd)
-                _reply(control, {"error": f"unknown request {request!r}"})
-    finally:
-        _sweep(set())  # the judge is gone: every worker, and all they left, with it
-        for folder in folders.values():
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _parent_of(pid: int) -> int:
-    """The parent of process ``pid`` (0 if it cannot be told)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return int(handle.read().rsplit(b")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
-def _sweep(workers: set[int]) -> None:
-    """Kill and reap every child of the zygote that is not a worker: processes a worker
-    detached (a double fork, ``setsid``), reparented here as the zygote is their subreaper."""
-    for _ in range(1000):  # a process killed may leave children of its own: reparented here
-        stray = [p for p in _children() if p not in workers]
-        if not stray:
-            return
-        for pid in stray:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        for pid in stray:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
-
-
-def _children() -> list[int]:
-    try:
-        with open(f"/proc/self/task/{os.getpid()}/children") as handle:
-            return [int(p) for p in handle.read().split()]
-    except OSError:
-        return []
-
-
-def _reaped(pid: int) -> bool:
-    try:
-        return os.waitpid(pid, os.WNOHANG)[0] != 0
-    except ChildProcessError:
-        return True
-
-
-class Requests:
-    """The judge's requests, one JSON line each; a fork's socket comes with its line (SCM_RIGHTS)."""
-
-    def __init__(self, control: socket.socket) -> None:
-        self.control, self.buffer, self.fds = control, b"", list[int]()
-
-    def next(self) -> tuple[dict[str, Any] | None, list[int]]:
-        """The next request and the descriptors that came with it; (None, []) when the judge is gone."""
-        while b"\n" not in self.buffer:
-            chunk, fds, _, _ = socket.recv_fds(self.control, 4096, 4)
-            self.fds += fds
-            if not chunk:
-                return None, []
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        request = json.loads(line)
-        mine = [self.fds.pop(0)] if request.get("op") == "fork" and self.fds else []
-        return request, mine
-
-
-def _reply(control: socket.socket, message: dict[str, Any]) -> None:
-    control.sendall(json.dumps(message).encode() + b"\n")
-
-
-def _end(pid: int) -> str:
-    """Kill worker ``pid`` (its whole process group), reap it and say how it ended."""
-    for signal_to in (os.killpg, os.kill):  # its group; itself, should it have left the group
-        with contextlib.suppress(OSError):
-            signal_to(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5.0
-    while True:
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return "ended"
-        if done:
-            return how_it_ended(status)
-        if time.monotonic() > deadline:
-            return "still running"
-        time.sleep(0.002)
-
-
-def how_it_ended(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        try:
-            name = signal.Signals(number).name
-        except ValueError:
-            name = f"signal {number}"
-        return f"killed by {name}"
-    return f"exited with status {os.WEXITSTATUS(status)}"
-
-
-def _die_with_parent(parent: int) -> None:
-    """Be killed when ``parent`` dies (Linux), so no worker outlives a killed checker."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # it died before we asked
-        os._exit(1)
-
-
 # --------------------------------------------------------------- a worker
 
 
@@ -258,10 +89,10 @@ class Limits:
     protected: tuple[int, ...]  # the judge, the zygote, the judge's process group: never signalled
 
 
-def _become_worker(fd: int, zygote_pid: int, folder: str, limits: Limits) -> None:
+def become_worker(fd: int, zygote_pid: int, folder: str, limits: Limits) -> None:
     os.setsid()  # a session of its own: a signal to its parent's group cannot reach the judge
     os.nice(NICE)  # the judge, which wakes it with every request, keeps its core meanwhile
-    _die_with_parent(zygote_pid)
+    die_with_parent(zygote_pid)
     keeper = os.getpid()
     if limits.confine != "off":  # from here on, in namespaces of its own when the kernel allows
         layers = confine.enter(limits.cpu, fd)
@@ -464,81 +295,6 @@ class Worker:
         return {"records": rows}, []
 
 
-def _unavailable(*args: Any, **kwargs: Any) -> Any:
-    raise RuntimeError("a worker does not compute references")
-
-
-def stand_in_reference(spec: dict[str, Any]) -> Reference:
-    """A reference from its ``reference_spec``: its names, shapes and settings, no JAX function.
-
-    The judge sends the worker the references it registered itself (a pytest file), so
-    the worker knows their names and calls; a worker sends the judge those it found in a
-    student's file (a pair without a reference, judged by finite differences), so the
-    judge knows their inputs and settings. A stand-in's call runs nowhere but in a worker.
-    """
-    spec = checked_spec(spec)
-    shapes = tuple(tuple(tuple(s) for s in case) for case in spec["shapes"])
-    kind, name = spec["kind"], spec["name"]
-    call = DEFAULT_CALLS[kind](name) if kind in DEFAULT_CALLS else _unavailable
-    settings = tuple(spec["settings"] or ({},))
-    return Reference(
-        name, kind, _unavailable, tuple(spec["inputs"]), shapes, normal,
-        call=call, names=tuple(spec["names"]), settings=settings,
-    )  # fmt: skip
-
-
-SPEC_LIMITS = {"inputs": 16, "cases": 8, "ndim": 6, "elements": 1 << 16}  # far above the fd layouts'
-
-
-def checked_spec(spec: Any) -> dict[str, Any]:
-    """A worker's description of a pair, as the judge may trust it, or ``ValueError`` saying why not.
-
-    It comes from the process the submission runs in, which the submission can patch: the
-    judge draws inputs of these shapes itself, so each must be small and well formed.
-    """
-    limits = SPEC_LIMITS
-    if not isinstance(spec, dict) or set(spec) != set(SPEC_KEYS):
-        raise ValueError(f"not a description (keys {sorted(spec) if isinstance(spec, dict) else type(spec)})")
-    kind, name, inputs, names, shapes, settings = (spec[k] for k in SPEC_KEYS)
-    if kind not in (*KINDS, *FD_KINDS) or not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"kind {kind!r} or name {name!r}")
-    for what, items in (("inputs", inputs), ("names", names)):
-        if not isinstance(items, list) or len(items) > limits["inputs"]:
-            raise ValueError(f"{what} {items!r}")
-        if not all(isinstance(n, str) and 0 < len(n) <= 64 for n in items):  # a gate's are "0", "1"
-            raise ValueError(f"{what} {items!r}")
-    if not isinstance(shapes, list) or not 1 <= len(shapes) <= limits["cases"]:
-        raise ValueError("its cases")
-    for case in shapes:
-        if not isinstance(case, list) or len(case) != len(inputs):
-            raise ValueError(f"a case's shapes {case!r}")
-        for shape in case:
-            ok = isinstance(shape, list) and len(shape) <= limits["ndim"]
-            ok = ok and all(type(d) is int and 1 <= d <= limits["elements"] for d in shape)
-            if not ok or int(np.prod(shape, dtype=np.int64)) > limits["elements"]:
-                raise ValueError(f"a shape {shape!r}")
-    if not isinstance(settings, list) or not all(isinstance(s, dict) for s in settings):
-        raise ValueError("its settings")
-    if len(settings) > limits["cases"] or len(json.dumps(settings, default=str)) > 1 << 16:
-        raise ValueError("its settings")
-    return spec
-
-
-SPEC_KEYS = ("kind", "name", "inputs", "names", "shapes", "settings")
-
-
-def reference_spec(ref: Reference) -> dict[str, Any]:
-    """What ``stand_in_reference`` needs, as JSON."""
-    return {
-        "name": ref.name,
-        "kind": ref.kind,
-        "inputs": list(ref.inputs),
-        "shapes": [[list(s) for s in case] for case in ref.shapes],
-        "names": list(ref.names),
-        "settings": [dict(s) for s in ref.settings],
-    }
-
-
 def _spec(ref: Reference) -> dict[str, Any] | None:
     """``reference_spec`` when it is plain JSON (settings of numbers, text, lists and dicts), else None."""
     spec = reference_spec(ref)
@@ -549,6 +305,9 @@ def _spec(ref: Reference) -> dict[str, Any] | None:
     return spec
 
 
-def judge_registered() -> list[dict[str, Any]]:
-    """Specs of the references registered in this process beyond the built-in ones."""
-    return [reference_spec(ref) for name, ref in REFERENCES.items() if name not in BUILTIN]
+def die_with_parent(parent: int) -> None:
+    """Be killed when ``parent`` dies (Linux), so no worker outlives a killed checker."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(1)
