@@ -23,7 +23,6 @@ import csv
 import dataclasses
 import hashlib
 import io
-import json
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -34,22 +33,32 @@ import pandas as pd
 from tqdm import tqdm
 
 from oracle.campaign.workers import ordered
-from oracle.core.case import parse_json, read_text
+from oracle.core.case import read_text
 from oracle.core.errors import UserError
 from oracle.core.output import RowFile, check_writable, write_atomic
 from oracle.core.record import COLUMNS, to_frame
 from oracle.course.grading import pools
+from oracle.course.grading.metadata import Metadata, class_json, metadata_path, options_json, read_metadata
 from oracle.course.grading.submission import Submission, SubmissionResult, make_submission
 from oracle.course.isolation.sandbox import shared
 from oracle.course.isolation.sessions import Options
 
 SOURCES = (".py", ".ipynb")  # a submission that is one file: code or a notebook
 SUBMISSION_COLUMNS = ["submission", "file", "autodiff"]
-CLASS_COLUMNS = [*SUBMISSION_COLUMNS, "target", *COLUMNS, "location"]
+CLASS_COLUMNS = [*SUBMISSION_COLUMNS, "course", "target", *COLUMNS, "location"]
 HEADER = ",".join(CLASS_COLUMNS) + "\n"
-TEXT_COLUMNS = [*SUBMISSION_COLUMNS, "target", "case_id", "input", "shape", "dtype", "status", "detail"]
+TEXT_COLUMNS = [
+    *SUBMISSION_COLUMNS,
+    "course",
+    "target",
+    "case_id",
+    "input",
+    "shape",
+    "dtype",
+    "status",
+    "detail",
+]
 TEXT_COLUMNS += ["worst_index", "ops", "replay", "judge", "warning", "location"]
-FORMAT = "backprop-oracle class check 1"
 MAX_SHARD_BYTES = 2**34
 
 
@@ -104,63 +113,6 @@ def rows_text(result: SubmissionResult) -> str:
         frame[column] = frame[column].astype(str).str.replace(r"[\r\n]+", " ", regex=True)
     text: str = frame.to_csv(header=False, index=False, lineterminator="\n")
     return text.encode("utf-8", "backslashreplace").decode("utf-8")  # a path that was not UTF-8
-
-
-# --------------------------------------------------------------- metadata
-
-
-def options_json(options: Options) -> dict[str, Any]:
-    """What decides a class CSV's bytes (and its shards' compatibility)."""
-    body = dataclasses.asdict(options)
-    body["names"] = list(options.names) if options.names is not None else None
-    return body
-
-
-def class_json(names: Sequence[str]) -> dict[str, Any]:
-    """Which class: how many submissions, and a digest of their names in order."""
-    digest = hashlib.sha256("\n".join(names).encode("utf-8", "backslashreplace")).hexdigest()
-    return {"submissions": len(names), "submissions_sha256": digest}
-
-
-@dataclasses.dataclass(frozen=True)
-class Metadata:
-    options: dict[str, Any]
-    shard: tuple[int, int] = (1, 1)
-    finished: bool = False
-    rows: int = 0
-    sha256: str = ""
-
-    def to_json(self) -> str:
-        body: dict[str, Any] = {
-            "format": FORMAT,
-            "options": self.options,
-            "shard": "{}/{}".format(*self.shard),
-        }
-        body |= {"finished": self.finished, "rows": self.rows, "sha256": self.sha256}
-        return json.dumps(body, indent=2) + "\n"
-
-
-def metadata_path(out: str | Path) -> Path:
-    out = Path(out)
-    return out.with_name(out.name + ".json")
-
-
-def read_metadata(out: str | Path) -> Metadata:
-    path = metadata_path(out)
-    if not os.path.isfile(out):
-        problem = "not a regular file" if os.path.exists(out) else "cannot read (no such file)"
-        raise UserError(f"{out}: {problem}")
-    if not path.exists():
-        raise UserError(f"{out}: not a class CSV of python -m oracle check (no {path.name} beside it)")
-    body = parse_json(read_text(path, 2**20), str(path))
-    try:
-        assert body["format"] == FORMAT and isinstance(body["options"], dict)
-        k, n = (int(x) for x in str(body["shard"]).split("/"))
-        rows, finished, sha = body["rows"], body["finished"], body["sha256"]
-        assert 1 <= k <= n and type(rows) is int and type(finished) is bool and isinstance(sha, str)
-    except (AssertionError, KeyError, TypeError, ValueError):
-        raise UserError(f"{path}: not class-check metadata as check writes it") from None
-    return Metadata(body["options"], (k, n), finished, rows, sha)
 
 
 # -------------------------------------------------------------------- run

@@ -37,7 +37,7 @@ from oracle.core.record import ERROR, KINK, MATCH, MISMATCH, UNCHECKED, Record, 
 from oracle.course.calling.calls import FD_GATE, NOT_IMPLEMENTED
 from oracle.course.calling.fd import CANDIDATES, POINTS, PROBLEM
 from oracle.course.judging.cases import CourseCase, Runner, in_process
-from oracle.course.judging.samplers import normal, positive
+from oracle.course.judging.samplers import normal, positive, unit_directions
 from oracle.course.judging.verdicts import once_if_unfinished
 from oracle.course.reference import Reference, Shape
 
@@ -128,7 +128,7 @@ class FdJudgement:
         self.inputs = case.draw(rng)
         self.upstream = None if out_shape is None else rng.standard_normal(out_shape).astype(case.dtype)
         n = len(self.ref.inputs)
-        self.directions = [_unit(rng, self.inputs[i].shape, DIRECTIONS) for i in range(n)]
+        self.directions = [unit_directions(rng, self.inputs[i].shape, DIRECTIONS) for i in range(n)]
         self.steps = [STEP * max(1.0, float(np.max(np.abs(self.inputs[i])))) for i in range(n)]
         settings = {**case.settings, POINTS: self._points()}
         self.student = runner(self.ref, self.inputs, self.upstream, settings)
@@ -292,12 +292,3 @@ class FdJudgement:
             if compare(projections, estimates[0], dtype, scale=estimates[2]).ok:
                 return text
         return ""
-
-
-def _unit(rng: np.random.Generator, shape: tuple[int, ...], count: int) -> list[np.ndarray]:
-    """``count`` random directions of unit length in the space of arrays of ``shape``."""
-    directions = []
-    for _ in range(count):
-        v = rng.standard_normal(shape)
-        directions.append(v / max(float(np.linalg.norm(v)), 1e-300))
-    return directions

@@ -104,3 +104,12 @@ def at_ties(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
 def at_zero_margins(scores: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
     """Hinge margins of exactly 0 and the correct scores of their rows: svm_loss's kink, from the op table."""
     return list(kink_masks("svm_loss", scores, labels))
+
+
+def unit_directions(rng: np.random.Generator, shape: tuple[int, ...], count: int) -> list[np.ndarray]:
+    """``count`` random directions of unit length in the space of arrays of ``shape``."""
+    directions = []
+    for _ in range(count):
+        v = rng.standard_normal(shape)
+        directions.append(v / max(float(np.linalg.norm(v)), 1e-300))
+    return directions
