@@ -20,30 +20,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import os
 import time
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from oracle.core.compare import DTYPES
 from oracle.core.errors import EXIT_CLEAN, EXIT_DIVERGENCE, UserError
 from oracle.core.options import MAX_SEED, cluster_address, memory_size, shard, whole_number
-from oracle.core.output import check_writable, write_atomic
-from oracle.core.record import STATUSES, Record, to_frame
 from oracle.course import DEFAULT_SEEDS
-from oracle.course.grading.submission import SubmissionCheck, make_submission
 from oracle.course.isolation.confine import CONFINE_MODES, confinement_for
 from oracle.course.isolation.sessions import Options
-from oracle.course.judging.verdicts import target_summary
-from oracle.course.loading import notebooks
-from oracle.verify import FILE_FORMAT, digest_path, write_digest
 
 if TYPE_CHECKING:
     from oracle.course.grading.classes import Written
+
+from oracle.course.check_file import many, run_file
 
 MAX_SEEDS = 1000  # 3 is the default; more than this is a typo (--seeds 1e8), not a check
 MIN_MEMORY = (
@@ -199,74 +192,11 @@ def run(args: argparse.Namespace) -> int:
         return run_file(args.paths[0], options, args.out, args.verbose)
     if args.cluster and args.no_isolate:
         raise UserError("--cluster with --no-isolate: a submission's code never runs in a Dask worker")
-    return run_many(args, options)
+    return runmany(args, options)
 
 
 def _one_file(path: Path) -> bool:
     return not path.is_dir() or path.suffix == ".py"
-
-
-# ---------------------------------------------------------------- one file
-
-
-def _counts(records: Sequence[Record]) -> str:
-    counts = Counter(r.status for r in records)
-    return ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
-
-
-def _many(n: int, noun: str) -> str:
-    return f"{n} {noun}" + "s" * (n != 1)
-
-
-def run_file(path_text: str, options: Options, out_text: str, verbose: bool) -> int:
-    path = Path(path_text)
-    if not path.exists():
-        raise UserError(f"{path}: no such file")
-    out = check_writable(out_text)
-    check_writable(digest_path(out), f"--out {out}: its metadata")
-    confinement = confinement_for(options)
-    check = SubmissionCheck(make_submission(path, path_text, single=True), options)
-    found = check.load()
-    last = options.seed + options.seeds - 1
-    seeds = f"seed {options.seed}" if options.seeds == 1 else f"seeds {options.seed}-{last}"
-    print(f"checking {path}: {_many(len(found), 'target')}, {seeds}, {options.dtype}, {confinement}")
-    for note in notebooks.notes(path):  # a notebook: what was not run, and why
-        print(f"note: {note}")
-    records: list[Record] = []
-    try:
-        for result in check.targets():
-            records += result.records
-            print_target(result.found, result.records, options, verbose)
-            if result.note:  # a plugin's line (an engine's rows per op)
-                print(f"  {result.note}")
-    finally:  # the records computed so far reach the disk, whatever happens
-        check.close()
-        text = to_frame(records, target=True).to_csv(index=False)
-        write_atomic(out, text)
-        write_digest(out, text, FILE_FORMAT, {"options": options_text(options), "confinement": confinement})
-    if check.autodiff:
-        print(f"note: the file imports {', '.join(check.autodiff)} (autodiff: a course-policy question)")
-    summary = f"{_many(len(found), 'target')}, {_many(len(records), 'record')}: {_counts(records)}"
-    print(f"{summary}; wrote {out}")
-    return EXIT_DIVERGENCE if any(r.failed for r in records) else EXIT_CLEAN  # from memory, never the file
-
-
-def options_text(options: Options) -> dict[str, Any]:
-    body = dataclasses.asdict(options)
-    body["names"] = list(options.names) if options.names is not None else None
-    return body
-
-
-def print_target(found: Any, records: Sequence[Record], options: Options, verbose: bool) -> None:
-    """One line per target (how it was judged, its counts), its problems, kinks as one line
-    (every record with ``verbose``): ``oracle.course.judging.verdicts``."""
-    from oracle.course.registry import reference_for
-
-    ref = reference_for(found.name, found.course) or SimpleNamespace(
-        name=found.name, kind=found.kind, op=found.op, kink_text=""
-    )
-    target = SimpleNamespace(ref=ref, problem=found.problem)
-    print(target_summary(target, records, options.seeds, options.dtype, verbose))
 
 
 # ------------------------------------------------------- many submissions
@@ -276,7 +206,7 @@ def _outputs(out: Path) -> tuple[Path, Path]:
     return out.parent / "class_summary.md", out.parent / "class_grid.png"
 
 
-def run_many(args: argparse.Namespace, options: Options) -> int:
+def runmany(args: argparse.Namespace, options: Options) -> int:
     from oracle.course.grading.classes import check_outputs, discover, run_class, shard_of
     from oracle.course.registry import REFERENCES
 
@@ -288,14 +218,14 @@ def run_many(args: argparse.Namespace, options: Options) -> int:
     k, n = args.shard
     if n > len(entries):
         raise UserError(
-            f"--shard {k}/{n}: the class has {_many(len(entries), 'submission')}, so at most that many shards"
+            f"--shard {k}/{n}: the class has {many(len(entries), 'submission')}, so at most that many shards"
         )
     everyone = [name for name, _ in entries]
     entries = shard_of(entries, args.shard)
     confinement = confinement_for(options)
     isolation = f"isolated, {confinement}" if options.isolate else "in this process"
-    seeds = _many(options.seeds, "seed")
-    print(f"checking {_many(len(entries), 'submission')} ({isolation}), {seeds}, {options.dtype}")
+    seeds = many(options.seeds, "seed")
+    print(f"checking {many(len(entries), 'submission')} ({isolation}), {seeds}, {options.dtype}")
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
         client = None
@@ -306,7 +236,7 @@ def run_many(args: argparse.Namespace, options: Options) -> int:
         workers = args.workers or os.cpu_count() or 1  # not a default: argparse would not see it given
         written = run_class(entries, options, out, workers, args.shard, everyone, confinement, client)
     done = written.done
-    timing = f"{_many(len(done), 'submission')} in {done[-1] - start:.1f} s" if done else ""
+    timing = f"{many(len(done), 'submission')} in {done[-1] - start:.1f} s" if done else ""
     if len(done) > 1:  # the steady rate, without the start-up (JAX, the zygote, the judging processes)
         timing += f", {(done[-1] - done[0]) / (len(done) - 1):.3f} s each after the first"
     return summarize(out, timing, written)
@@ -322,7 +252,7 @@ def run_merge(args: argparse.Namespace) -> int:
     out = check_outputs(args.out)
     written = merge(args.paths, out)
     rows = len(written.text.splitlines()) - 1
-    print(f"merged {rows} rows from {_many(len(args.paths), 'file')} into {out}")
+    print(f"merged {rows} rows from {many(len(args.paths), 'file')} into {out}")
     return summarize(out, "", written)
 
 

@@ -16,7 +16,8 @@ import numpy as np
 
 from oracle.core.judgement import Outcome
 from oracle.core.record import ERROR, STATUSES, TIMEOUT, Record
-from oracle.course.isolation.sandbox import WorkerHandle, Zygote, shared
+from oracle.course.isolation.handle import WorkerHandle
+from oracle.course.isolation.sandbox import Zygote, shared
 from oracle.course.isolation.sessions import (
     CPU_TIMEOUTS,
     IMPORTING,
@@ -30,8 +31,9 @@ from oracle.course.isolation.sessions import (
     checked_course,
     short_text,
 )
+from oracle.course.isolation.settings import put_settings
 from oracle.course.isolation.specs import judge_registered
-from oracle.course.isolation.wire import Gone, ProtocolError, Timeout, get_outcome, put_settings, text
+from oracle.course.isolation.wire import Gone, ProtocolError, Timeout, get_outcome, text
 from oracle.course.reference import Reference
 
 

@@ -39,13 +39,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from oracle.core.errors import UserError, WorkerDied
-from oracle.course.isolation import wire
+from oracle.course.isolation.handle import WorkerHandle
 
 STARTUP = 300.0  # seconds for a zygote to import the registry (a few on a quiet machine; CI can be slow)
 CONTROL = 30.0  # seconds for the zygote to answer a fork or an end request
@@ -265,34 +262,6 @@ class Zygote:
                 self.process.kill()
                 self.process.wait()
             self.process = None
-
-
-class WorkerHandle:
-    """One worker process: ask it things until it is ended."""
-
-    def __init__(self, zygote: Zygote, pid: int, sock: socket.socket) -> None:
-        self.zygote, self.pid, self.sock = zygote, pid, sock
-        self.ended = ""
-
-    def send(self, header: dict[str, Any], arrays: Sequence[np.ndarray], deadline: float) -> None:
-        """Send a request (``wire.Timeout`` past ``deadline``, a ``time.monotonic`` time; ``wire.Gone``)."""
-        wire.send(self.sock, header, arrays, deadline=deadline)
-
-    def answer(self, deadline: float) -> tuple[dict[str, Any], list[np.ndarray]]:
-        """The answer to the request sent last (``wire.Timeout``, ``wire.Gone``, ``wire.ProtocolError``)."""
-        return wire.receive(self.sock, deadline=deadline)
-
-    def end(self, kill: bool = True) -> str:
-        """Stop the worker (at once if ``kill``, else it was told to exit); how it ended."""
-        if not self.ended:
-            if not kill:
-                try:
-                    wire.send(self.sock, {"op": "bye"}, deadline=time.monotonic() + 1.0)
-                except (wire.Gone, wire.Timeout):
-                    kill = True
-            self.sock.close()
-            self.ended = self.zygote.end(self.pid, kill)
-        return self.ended
 
 
 _shared: Zygote | None = None

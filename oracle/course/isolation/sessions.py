@@ -26,8 +26,8 @@ from oracle.core.errors import UserError
 from oracle.core.judgement import Outcome
 from oracle.core.record import ERROR, Record
 from oracle.course import check_target
+from oracle.course.isolation.provenance import defined_in
 from oracle.course.isolation.wire import ProtocolError, text
-from oracle.course.isolation.worker import defined_in
 from oracle.course.judging.cases import in_process
 from oracle.course.loading.finding import Target, find_targets, load_module, select_targets
 from oracle.course.registry import COURSES

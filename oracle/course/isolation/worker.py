@@ -48,32 +48,20 @@ from oracle.core.errors import UserError
 from oracle.course import check_target
 from oracle.course.calling.calls import describe_exception, run
 from oracle.course.isolation import confine
+from oracle.course.isolation.provenance import PROJECT, autodiff, defined_in
+from oracle.course.isolation.settings import get_settings
 from oracle.course.isolation.specs import reference_spec, stand_in_reference
-from oracle.course.isolation.wire import Gone, get_settings, put_outcome, receive, send
+from oracle.course.isolation.wire import Gone, put_outcome, receive, send
 from oracle.course.loading.finding import Target, find_targets, load_module, select_targets
 from oracle.course.reference import BUILTIN, KINDS, Reference
 from oracle.course.registry import REFERENCES
 
-# Libraries a submission may have used to compute its gradients instead of deriving them:
-# the name reported in the class CSV's ``autodiff`` column -> the top-level modules that show it.
-AUTODIFF = {
-    "autograd": ("autograd",),
-    "jax": ("jax", "jaxlib"),
-    "micrograd": ("micrograd",),
-    "mxnet": ("mxnet",),
-    "oracle": ("oracle",),  # the checker itself: its JAX references are one import away
-    "reference": ("reference",),  # this project's engine (only when it is this project's: see autodiff())
-    "tensorflow": ("tensorflow",),
-    "tinygrad": ("tinygrad",),
-    "torch": ("torch",),
-}
 SET_ASIDE = {"jax": "jax", "jaxlib": "jax", "oracle": "oracle"}  # top-level module -> its group
 FILE_LIMIT = 64 << 20  # bytes a worker may write to one file
 NICE = 5  # a worker runs at a lower priority than its judge
 CPU_DEFAULT = 300  # CPU seconds of a worker, when the judge does not say
 OWN_PACKAGES = ("oracle", "reference")  # of this project: a worker may read these, not its tests
 PR_SET_CHILD_SUBREAPER = 36
-_PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # --------------------------------------------------------------- a worker
@@ -135,8 +123,8 @@ class Confined:
         if self.done or self.mode == "off":
             return ""
         self.done = True
-        readable = [*confine.python_paths(), *(os.path.join(_PROJECT, p) for p in OWN_PACKAGES), root]
-        confine.restrict(self.layers, readable, [self.folder, os.devnull], self.protected, [_PROJECT])
+        readable = [*confine.python_paths(), *(os.path.join(PROJECT, p) for p in OWN_PACKAGES), root]
+        confine.restrict(self.layers, readable, [self.folder, os.devnull], self.protected, [PROJECT])
         lacking = self.layers.lacking()
         if self.mode == "strict" and lacking:
             return f"--confine strict: the worker could not confine {'; '.join(lacking)}"
@@ -183,28 +171,6 @@ class SetAside(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module: ModuleType) -> None:
         module.__spec__ = self.specs[module.__name__]
         self.restore(SET_ASIDE[module.__name__.partition(".")[0]])
-
-
-def autodiff() -> list[str]:
-    """The autodiff libraries this process has imported, by their names in ``AUTODIFF``."""
-    found = [name for name, tops in AUTODIFF.items() if any(top in sys.modules for top in tops)]
-    engine = getattr(sys.modules.get("reference"), "__file__", None) or ""
-    if "reference" in found and not os.path.abspath(engine).startswith(os.path.join(_PROJECT, "")):
-        found.remove("reference")  # a module of the submission's own that happens to be called so
-    return found
-
-
-def defined_in(obj: Any) -> str:
-    """The file that defines a function or class ('' if it cannot be told): which file of a folder owns it."""
-    try:
-        code = getattr(obj, "__code__", None)
-        if code is not None:
-            return os.path.realpath(code.co_filename)
-        module = sys.modules.get(str(getattr(obj, "__module__", "")))
-        path = getattr(module, "__file__", None)
-        return os.path.realpath(path) if isinstance(path, str) else ""
-    except Exception:  # an object that misbehaves when asked
-        return ""
 
 
 class Worker:
