@@ -7,6 +7,7 @@ naming what it judged; a bad or unreachable cluster is exit 2 and one line, befo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -135,7 +136,12 @@ def test_a_lost_worker_s_task_reruns_and_a_task_that_kills_workers_is_named(tmp_
 
 
 def children(pid: int) -> list[int]:
-    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    """Children of every thread of ``pid``: Dask's nannies start the workers from its event loop's thread."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
 
 
 def dask_workers(pid: int) -> list[int]:
