@@ -101,7 +101,8 @@ def test_correct_code_is_checked_at_its_kinks(correct: tuple[int, pd.DataFrame])
 
 def test_csv_has_the_report_columns_plus_target(correct: tuple[int, pd.DataFrame]) -> None:
     _, frame = correct
-    assert list(frame.columns) == ["target", *COLUMNS, "location"]  # location: a notebook's cell
+    assert list(frame.columns) == ["course", "target", *COLUMNS, "location"]  # location: a notebook's cell
+    assert set(frame.course) == {"cs231n"}
     assert (frame.location == "").all()  # a .py file's rows have none
     first = frame.iloc[0]
     assert first.ops == first.target == "AddGate"
