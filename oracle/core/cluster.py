@@ -42,6 +42,7 @@ import contextlib
 import logging
 import re
 import sys
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -51,6 +52,10 @@ from typing import Any
 from oracle.core.errors import UserError, WorkerDied
 
 CONNECT_TIMEOUT = 10.0  # seconds a scheduler has to answer before --cluster is refused
+# A local cluster with no worker for this long, while tasks wait, has lost them all for good (its
+# nannies gave up restarting them): the run ends with exit 3 instead of waiting forever. A remote
+# scheduler's tasks wait for `dask worker` as long as it takes.
+NO_WORKERS = 120.0
 INSTALL = "pip install 'backprop-oracle[cluster]'"
 
 
@@ -227,7 +232,7 @@ def ordered(
                     submit(order[-1])
             if not order:
                 return
-            future = next(finished)
+            future = _next_finished(client, finished)
             slot = running.pop(future.key)
             if slot.future is future:
                 settle(slot)
@@ -238,3 +243,21 @@ def ordered(
 
 
 _END = object()
+
+
+def _next_finished(client: Any, finished: Any) -> Any:
+    """The next finished future; ``WorkerDied`` when a local cluster has had no worker for NO_WORKERS s."""
+    if getattr(client, "cluster", None) is None:  # a remote scheduler: its workers may come later
+        return next(finished)
+    alone_since = None
+    while not finished.has_ready():
+        if client.scheduler_info().get("workers"):
+            alone_since = None
+        elif alone_since is None:
+            alone_since = time.monotonic()
+        elif time.monotonic() - alone_since > NO_WORKERS:
+            raise WorkerDied(
+                f"the local Dask cluster has had no worker for {NO_WORKERS:.0f} s: none restarted"
+            )
+        time.sleep(0.05)
+    return next(finished)
