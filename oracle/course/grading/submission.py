@@ -37,6 +37,7 @@ from oracle.course.judging.judge import Judgement
 from oracle.course.judging.verdicts import once_if_unfinished
 from oracle.course.loading import notebooks
 from oracle.course.loading.finding import Target, cli_replay
+from oracle.course.loading.importing import reading_roots
 from oracle.course.registry import REFERENCES, reference_for
 
 SKIPPED = re.compile(r"^(setup|conftest|__init__|__main__|test_.*|.*_test)\.py$")
@@ -266,6 +267,10 @@ def make_submission(path: Path, name: str, *, single: bool = False) -> Submissio
     if path.is_dir() and not single:
         files = tuple(File(p, str(p), p.relative_to(path).as_posix()) for p in submission_files(path))
         return Submission(name, files, root=path)
-    # one file named alone may import its siblings (its assignment folder); one file of a
-    # class is all its worker reads: its siblings are classmates
-    return Submission(name, (File(path, str(path), path.name),), single, root=path.parent if single else path)
+    # one file named alone may import its siblings and the folders above it that hold what it
+    # imports (its assignment folder); one file of a class is all its worker reads: its siblings
+    # are classmates
+    if single:
+        root = min(reading_roots(path), key=lambda folder: len(folder.parts))  # each is above the file
+        return Submission(name, (File(path, str(path), path.name),), single, root=root)
+    return Submission(name, (File(path, str(path), path.name),), single, root=path)

@@ -92,6 +92,29 @@ def relative_levels(file: Path) -> int:
     return max((node.level for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)), default=0)
 
 
+def reading_roots(file: Path) -> list[Path]:
+    """The folders importing ``file`` may read: its package's root (or its folder), then each folder
+    above it that holds a top-level module it imports (``load`` puts those on the import path)."""
+    file = file.resolve()
+    package = package_of(file)
+    roots = [package[1] if package else file.parent]
+    try:
+        tree = ast.parse(file.read_bytes())
+    except (SyntaxError, ValueError, OSError):
+        return roots
+    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {
+        n.module.split(".")[0]
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and n.module and not n.level
+    }
+    for name in sorted(names):
+        found = holder(file.parent, name)
+        if found is not None and found not in roots and len(roots) <= MAX_ROOTS:
+            roots.append(found)
+    return roots
+
+
 def holder(start: Path, module: str) -> Path | None:
     """The nearest folder from ``start`` up that holds ``module`` (a folder or a .py file of that name)."""
     for folder in (start, *start.parents):
