@@ -63,20 +63,20 @@ def test_a_classifier_folder_without_init_imports_its_parent_package(tmp_path: P
 
 @pytest.mark.parametrize("isolate", [True, False], ids=["isolated", "in-process"])
 def test_a_package_of_no_init_files_at_all_is_a_namespace_package(tmp_path: Path, isolate: bool) -> None:
+    options = [] if isolate else ["--no-isolate"]
     (tmp_path / "hw1" / "mytorch" / "nn").mkdir(parents=True)
     (tmp_path / "hw1" / "mytorch" / "nn" / "activation.py").write_text(ACTIVATION)
     (tmp_path / "hw1" / "mlp.py").write_text(MLP)
     before = set(sys.modules)
-    code, frame = check(
-        tmp_path / "m.csv", tmp_path / "hw1" / "mlp.py", *([] if isolate else ["--no-isolate"])
-    )
-    assert code == 0 and set(frame.target) == {"relu"} and set(frame.status) >= {"match"}
+    code, frame = check(tmp_path / "m.csv", tmp_path / "hw1" / "mlp.py", *options)
+    # the file imports mytorch, CMU 11-785's package: it is judged as that course's, its pair by fd
+    assert code == 0 and set(frame.course) == {"cmu11785"}
+    assert set(frame[frame.target == "relu"].status) == {"match"}
     assert not [m for m in set(sys.modules) - before if m.split(".")[0] == "mytorch"]
-    # the same folder name in another homework is another package: nothing of the first stays behind
+    # the same folder name in another homework is another package: its own (wrong) ReLU is judged
     (tmp_path / "hw2" / "mytorch" / "nn").mkdir(parents=True)
-    (tmp_path / "hw2" / "mytorch" / "nn" / "activation.py").write_text(ACTIVATION.replace("> 0", ">= 0"))
+    doubled = ACTIVATION.replace("return dLdA *", "return 2 * dLdA *")
+    (tmp_path / "hw2" / "mytorch" / "nn" / "activation.py").write_text(doubled)
     (tmp_path / "hw2" / "mlp.py").write_text(MLP)
-    code, frame = check(
-        tmp_path / "m2.csv", tmp_path / "hw2" / "mlp.py", *([] if isolate else ["--no-isolate"])
-    )
-    assert code in (0, 1) and set(frame.target) == {"relu"}
+    code, frame = check(tmp_path / "m2.csv", tmp_path / "hw2" / "mlp.py", *options)
+    assert code == 1 and "mismatch" in set(frame[frame.target == "relu"].status)

@@ -80,7 +80,7 @@ def test_the_class_csv_has_a_row_per_record_and_the_submission_first(
     out, code, frame = klass
     assert code == 1
     assert out.read_text().splitlines()[0] == ",".join(CLASS_COLUMNS)
-    assert list(frame.columns[:4]) == ["submission", "file", "autodiff", "target"]
+    assert list(frame.columns[:5]) == ["submission", "file", "autodiff", "course", "target"]
     assert list(dict.fromkeys(frame.submission)) == ["alice.py", "bob.py", "carol", "dave.py"]
     assert set(frame[frame.submission == "alice.py"].file) == {"alice.py"}
 

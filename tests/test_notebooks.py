@@ -95,7 +95,7 @@ def test_a_students_notebook_gets_a_verdict_per_target_and_each_row_says_where(t
     ]
     assert list(by["sigmoid"].detail) == ["sigmoid_forward is missing (sigmoid_backward is defined)"]
     assert set(by["sigmoid"].location) == {"sigmoid_backward: cell 18 (In [13]) line 1"}
-    assert frame.columns[-1] == "location" and frame.columns[0] == "target"
+    assert frame.columns[-1] == "location" and list(frame.columns[:2]) == ["course", "target"]
 
 
 def test_the_notes_are_printed_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

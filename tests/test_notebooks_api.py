@@ -83,7 +83,7 @@ def test_the_object_given_is_checked_whatever_its_name_now_means() -> None:
 def test_a_result_is_a_table_in_text_and_html_and_its_rows_in_pandas() -> None:
     result = check(globals(), seeds=1)
     frame = result.to_pandas()
-    assert len(frame) == len(result.records) and frame.columns[0] == "target"
+    assert len(frame) == len(result.records) and list(frame.columns[:2]) == ["course", "target"]
     text = repr(result)
     assert text.splitlines()[0].split()[:2] == ["target", "verdict"]
     assert str(result) == text and text.endswith("no failing row")
