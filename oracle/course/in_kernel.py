@@ -153,7 +153,9 @@ class InKernel(InProcess):
 
     def load(self, index: int, path: Path, shown: str, strict: bool) -> list[Found]:
         self.targets[index] = {t.ref.name: t for t in self.found}
-        return [Found(index, t.ref.name, t.ref.kind, t.ref.op, t.problem, ()) for t in self.found]
+        return [
+            Found(index, t.ref.name, t.ref.kind, t.ref.op, t.problem, (), course=t.course) for t in self.found
+        ]
 
     def runner(self, index: int, name: str, what: str) -> Callable[..., Any]:
         run, limit = in_process(self.targets[index][name].impl), self.options.timeout
