@@ -246,3 +246,61 @@ def test_the_printed_table_shows_the_finite_difference_under_its_name(
     frame = pd.read_csv(tmp_path / "c.csv")
     student, fd = frame.tested_value.iloc[0], frame.fd_value.iloc[0]
     assert f" {student:.6g}  {fd:.6g} " in row  # the values as printed: 6 significant digits
+
+
+HELPERS = """
+import numpy as np
+
+
+def fc_forward(x, w, b, normalization=None, gamma=None, beta=None, bn_param=None):
+    out = x.reshape(x.shape[0], -1).dot(w) + b
+    cache = (x, w, normalization)
+    return out, cache
+
+
+def fc_backward(dout, cache):
+    x, w, normalization = cache
+    dx = dout.dot(w.T).reshape(x.shape)
+    dw = x.reshape(x.shape[0], -1).T.dot(dout)
+    db = np.sum(dout, axis=0)
+    dgamma, dbeta = None, None  # only with normalization
+    return dx, dw, db, dgamma, dbeta
+
+
+def fc_norm_relu_forward(x, w, b, gamma, beta, bn_param, norm_type):
+    out = np.maximum(0, x.dot(w) + b)
+    return out, (x, w, out, norm_type)
+
+
+def fc_norm_relu_backward(dout, cache):
+    x, w, out, norm_type = cache
+    da = dout * (out > 0)
+    return da.dot(w.T), x.T.dot(da), da.sum(axis=0), None, None
+"""
+
+
+def check_path(folder: Path) -> tuple[int, pd.DataFrame]:
+    code = main(["check", str(folder / "layer_helpers.py"), "--out", str(folder / "c.csv"), "--seeds", "1"])
+    frame = pd.read_csv(folder / "c.csv", dtype={"input": str, "detail": str}).fillna({"detail": ""})
+    return code, frame
+
+
+def test_a_helper_returning_none_for_its_optional_inputs_is_judged_on_the_others(tmp_path: Path) -> None:
+    (tmp_path / "layer_helpers.py").write_text(HELPERS)
+    code, frame = check_path(tmp_path)
+    fc = frame[frame.target == "fc"]
+    assert set(fc.status) == {MATCH} and set(fc.input) == {"x", "w", "b"}, fc.detail.tolist()
+    # a string after the parameter dict: the judge cannot call it, which is not the student's fault
+    helper = frame[frame.target == "fc_norm_relu"]
+    assert helper.status.tolist() == ["unchecked"], helper.detail.tolist()
+    assert "cannot tell which arguments of fc_norm_relu_forward are arrays" in helper.detail.iloc[0]
+    assert code == 0
+
+
+def test_a_helper_returning_a_gradient_beyond_its_inputs_is_still_refused(tmp_path: Path) -> None:
+    source = HELPERS.replace("dgamma, dbeta = None, None", "dgamma, dbeta = np.ones(1), None")
+    (tmp_path / "layer_helpers.py").write_text(source)
+    code, frame = check_path(tmp_path)
+    fc = frame[frame.target == "fc"]
+    assert code == 1 and (fc.status != MATCH).all()
+    assert fc.detail.str.contains("returned 5 gradients, expected 3").all(), fc.detail.tolist()

@@ -191,6 +191,8 @@ def gradients(returned: Any, names: Sequence[str], stage: str) -> tuple[dict[str
         grads = [returned]
     else:
         return {}, f"{stage} returned {describe(returned)}, expected {arity} gradients ({', '.join(names)})"
+    if len(grads) > arity and all(g is None for g in grads[arity:]):
+        grads = grads[:arity]  # None for optional inputs left out (gamma=None without normalization)
     if len(grads) != arity:
         count = f"{len(grads)} gradient" + "s" * (len(grads) != 1)
         return {}, f"{stage} returned {count}, expected {arity} ({', '.join(names)})"

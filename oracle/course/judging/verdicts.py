@@ -4,7 +4,8 @@
 (every case says "not implemented") into one row. ``target_summary`` is what ``check``
 prints per target: a header with the counts and the judge (JAX, or finite differences of
 the student's own forward), the rows that need a look, then one line for the rows that
-only differ at kinks (another valid subgradient: not errors) and one per warning.
+only differ at kinks (another valid subgradient, or what a course's kink names: not errors)
+and one per warning.
 """
 
 from __future__ import annotations
@@ -64,13 +65,19 @@ def target_summary(
     shown = list(records) if verbose else [r for r in records if r.status not in (MATCH, KINK)]
     if shown:
         lines.append(records_table(shown, case=True, engine="student"))
-    if kinks and not verbose:
+    # a kink the judge found between the one-sided slopes is another valid subgradient; a kink a
+    # course's Bug(kink=True) named says in its own words why it is none (and why it is no error)
+    subgradients = [r for r in kinks if "one-sided slopes" in r.detail]
+    if subgradients and not verbose:
         where = ref.kink_text or "a non-differentiable point"
-        verb = "differs" if len(kinks) == 1 else "differ"
+        verb = "differs" if len(subgradients) == 1 else "differ"
         lines.append(
-            f"  {many(len(kinks), 'row')} {verb} from JAX only on {where}, where your value is another "
-            "valid subgradient: not errors (-v shows them)"
+            f"  {many(len(subgradients), 'row')} {verb} from JAX only on {where}, where your value is "
+            "another valid subgradient: not errors (-v shows them)"
         )
+    named = Counter(_without_edge(r.detail) for r in kinks if "one-sided slopes" not in r.detail)
+    for text, n in named.items() if not verbose else ():
+        lines.append(f"  {many(n, 'row')}, not errors (-v shows them): {text}")
     notes = Counter(part for r in records if r.warning for part in r.warning.split("; "))
     for note, n in notes.items():
         share = f"{n} of {many(len(records), 'row')}"
@@ -79,3 +86,8 @@ def target_summary(
         else:
             lines.append(f"  warning ({share}, not a failure): {note}")
     return "\n".join(lines)
+
+
+def _without_edge(detail: str) -> str:
+    """A row's detail without the "edge case ...; " that says which inputs it was judged on."""
+    return detail.split("; ", 1)[1] if detail.startswith("edge case") and "; " in detail else detail
