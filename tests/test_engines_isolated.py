@@ -88,6 +88,12 @@ def test_an_engine_that_allocates_10_gb_is_an_error_row() -> None:
     assert any(r.status == MATCH for r in records)
 
 
+def test_confine_off_keeps_the_memory_limit() -> None:
+    (records,) = rows("hostile_memory", 6, True, confine="off").values()
+    errors = [r for r in records if r.status == ERROR]
+    assert errors and all("MemoryError" in r.detail for r in errors)
+
+
 def test_a_hang_no_time_limit_stops_is_one_timeout_row_and_the_next_engine_is_checked() -> None:
     found = rows("hostile_hangs", 6, True)
     assert list(found) == ["Value", "Scalar"]

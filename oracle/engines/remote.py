@@ -80,7 +80,15 @@ class Child:
         if "fatal" in hello:
             self.close()
             raise Gone(ERROR, text(hello["fatal"]))
-        engines = hello.get("engines")
+        if "engines" not in hello:  # an error instead (a description over MAX_MESSAGE)
+            self.close()
+            why = (
+                text(hello.get("error", "no description"), 200)
+                if isinstance(hello.get("error", ""), str)
+                else ""
+            )
+            raise Gone(ERROR, f"the engine's process did not describe its engines ({why})")
+        engines = hello["engines"]
         if engines is not None and not isinstance(engines, list):
             self.close()
             raise Gone(ERROR, "the engine's process described its engines as something that is not a list")
