@@ -20,7 +20,7 @@ import pytest
 from oracle.cli import main
 from oracle.core.record import ERROR, FAILING, MATCH, TIMEOUT
 from oracle.course.isolation.sessions import Options
-from oracle.engines import channel, plugin
+from oracle.engines import channel, plugin, remote
 from oracle.engines.checking import check_module, engines_of
 from oracle.engines.rules import ASSIGNS
 from tests.test_engines import SAMPLES, load
@@ -118,3 +118,31 @@ def test_answers_are_read_as_data_and_a_malformed_one_is_refused() -> None:
     ):
         with pytest.raises(channel.Malformed):
             channel.decode(bad)
+
+
+def _description(**changes: object) -> dict[str, object]:
+    d: dict[str, object] = {
+        "name": "Value", "cls": "Value", "title": "", "module": "engine", "data": "data", "grad": "grad",
+        "backward": "backward", "function": False, "make": "{cls}({x})", "array": False,
+        "methods": {"tanh": "tanh"}, "capabilities": ["add", "mul", "tanh"], "broken": {},
+        "declared": False, "problem": "", "fatal": False, "composer": None, "defined_in": [],
+    }  # fmt: skip
+    return {**d, **changes}
+
+
+def test_an_engines_description_becomes_a_proxy_and_a_hostile_one_is_refused() -> None:
+    engine = remote.proxy(_description(), None, 0)  # type: ignore[arg-type]
+    assert engine.name == "Value" and engine.capabilities == {"add", "mul", "tanh"}
+    assert engine.constructor("1.5") == "Value(1.5)" and engine.remote is not None
+    for bad in (
+        _description(make="{cls.__init__.__globals__}({x})"),  # a format string reaching into the checker
+        _description(make="{cls!r}({x})"),
+        _description(cls="Value; import os"),
+        _description(capabilities="add"),
+        _description(methods={"tanh": "tanh()"}),
+        _description(composer={"style": "pickle", "unit": "", "value": "", "grad": "", "gates": {}}),
+        {"name": "Value"},
+        ["Value"],
+    ):
+        with pytest.raises(channel.Malformed):
+            remote.proxy(bad, None, 0)  # type: ignore[arg-type]
