@@ -88,6 +88,12 @@ def test_an_engine_that_allocates_10_gb_is_an_error_row() -> None:
     assert any(r.status == MATCH for r in records)
 
 
+def test_an_engine_that_ends_its_process_mid_check_is_one_error_row_naming_it() -> None:
+    (records,) = rows("hostile_crashes", 6, True).values()
+    assert [r.status for r in records] == [ERROR]
+    assert "ended (exit code 7) while running a graph" in records[0].detail
+
+
 def test_confine_off_keeps_the_memory_limit() -> None:
     (records,) = rows("hostile_memory", 6, True, confine="off").values()
     errors = [r for r in records if r.status == ERROR]
