@@ -78,6 +78,12 @@ def headline(rows: list[Row]) -> list[str]:
             f"engines: a student's scalar engine takes {student.ratio:.2f}x the project's engine on the same "
             f"graphs; the whole check: {check.note}"
         )
+        if "check isolated" in engine:
+            isolated = engine["check isolated"]
+            lines.append(
+                f"engines: isolated (a confined process per file): {isolated.note}, "
+                f"{isolated.median_s / check.median_s:.2f}x the check in the checker's process"
+            )
     return lines
 
 

@@ -7,7 +7,10 @@ variant over the same ``GRAPHS`` programs: ``student engine`` runs each program'
 (fresh leaves, forward, ``backward()``) through the sample; ``project engine`` runs each
 program's meaning through ``reference.ComputationalGraph`` (forward and backward);
 ``check`` is the whole engine check of the same number of graphs (probe, three input sets
-per graph, JAX's vmapped VJP, judging): graphs per second are in the note.
+per graph, JAX's vmapped VJP, judging); ``check isolated`` is the same check as ``check``
+runs it by default: the student's code in a confined process of its own, started for the
+file (``oracle.engines.isolated``), each program sent there and its numbers read back.
+Graphs per second are in the note.
 """
 
 from __future__ import annotations
@@ -77,7 +80,14 @@ def variants(graphs: int) -> dict[str, Callable[[], Any]]:
     def check() -> Any:
         return check_scalar(engine, 0, graphs, lambda seed: "", str(SAMPLE))
 
-    return {"student engine": student, "project engine": project, "check": check}
+    def isolated() -> Any:
+        from oracle.course.isolation.sessions import Options
+        from oracle.engines import plugin
+
+        targets = plugin.find(SAMPLE, str(SAMPLE), Options(graphs=graphs, seed=0, isolate=True), 0)
+        return [t.run() for t in targets]
+
+    return {"student engine": student, "project engine": project, "check": check, "check isolated": isolated}
 
 
 def run(quick: bool = False) -> list[Row]:

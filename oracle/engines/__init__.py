@@ -6,6 +6,8 @@ flows one way: probe the engine's API (``probe``; gate files: ``gates``) -> spel
 graphs in its operators (``forms``, ``program``) -> run them through the engine and JAX
 (``run``) -> the project's judgement ladder (``judging``) -> shrink a failure (``shrink``) and
 name its fault (``rules``) -> records (``drive``; arrays: ``tensors``). ``limits`` keeps the
-engine quiet and bounded in time; ``isolated`` runs a file's whole check in a process of its
-own; ``summary`` is the line of rows per op.
+engine quiet and bounded in time; ``summary`` is the line of rows per op. What runs the
+student's code never imports JAX's judging modules (``discover``, ``execute``, ``arrays``):
+isolated (``isolated``), it runs in a confined process of its own (``server``), which
+answers the checker's proxy engines (``remote``) with numbers only (``channel``).
 """

@@ -1,21 +1,21 @@
 """Checking the engines of one imported module: which classes are engines, and their rows.
 
 Both ways a file's engines are checked use this: in the checker's process
-(``oracle.engines.plugin``) and in a process of its own (``oracle.engines.isolated``).
+(``oracle.engines.plugin``), and with the engine in a process of its own
+(``oracle.engines.isolated``), where ``engine`` is a proxy (``oracle.engines.remote``).
 """
 
 from __future__ import annotations
 
-import inspect
 import shlex
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from oracle.core.record import Record
 from oracle.course.isolation.sessions import Options
-from oracle.engines import declare, gates, tensors
+from oracle.engines import gates, tensors
 from oracle.engines import probe as probing
+from oracle.engines.discover import defined_in, engines_of
 from oracle.engines.drive import DEFAULT_GRAPHS, check_scalar
 from oracle.engines.tensors import check_tensor
 
@@ -26,21 +26,12 @@ def replay_for(shown: str, name: str, options: Options) -> Any:
     return lambda seed: f"{command} --seed {seed}"
 
 
-def engines_of(module: ModuleType) -> list[probing.Engine]:
-    """The module's engines, probed: the declared one, else every candidate class."""
-    try:
-        declared = declare.declared(module)
-    except ValueError as exc:
-        engine = probing.Engine(type(module), module, problem=str(exc))
-        return [engine]
-    if declared is not None:
-        return [probing.probe(module, declared.cls, declared)]
-    found = [probing.probe(module, cls) for cls in probing.candidates(module)]
-    composed = gates.composed(module)
-    return found + ([composed] if composed is not None else [])
+__all__ = ["check_module", "covers_of", "defined_in", "engines_of", "replay_for"]
 
 
-def check_module(module: ModuleType, engine: probing.Engine, shown: str, options: Options) -> list[Record]:
+def check_module(
+    module: ModuleType | None, engine: probing.Engine, shown: str, options: Options
+) -> list[Record]:
     replay = replay_for(shown, engine.name, options)
     graphs = options.graphs or DEFAULT_GRAPHS
     result = check_scalar(engine, options.seed, graphs, replay, shown)
@@ -49,8 +40,9 @@ def check_module(module: ModuleType, engine: probing.Engine, shown: str, options
     return result.records
 
 
-def defined_in(cls: type) -> tuple[str, ...]:
-    try:
-        return (str(Path(inspect.getfile(cls)).resolve()),)
-    except (TypeError, OSError):
+def covers_of(engine: probing.Engine) -> tuple[str, ...]:
+    """Gates of the unit styles: the course's one-gate checks cannot call them (they take units)."""
+    composer = engine.composer
+    if composer is None or composer.style == gates.VALUES:
         return ()
+    return tuple(composer.gates.values())

@@ -24,7 +24,7 @@ import numpy as np
 
 from oracle.core.judgement import Outcome
 from oracle.core.record import ERROR, UNCHECKED, Record
-from oracle.engines import judging
+from oracle.engines import execute, judging
 from oracle.engines.forms import Form, forms_for
 from oracle.engines.gates import gate_forms
 from oracle.engines.judging import failure
@@ -58,24 +58,9 @@ def unchecked(engine: Engine, detail: str, seed: int, replay: str) -> Record:
 
 def second_backward(engine: Engine) -> str:
     """What a second backward() on the same graph does: a convention, noted in the warning column."""
-    if engine.composer is not None:
-        return ""
-    try:
-        a, b = engine.new(1.5), engine.new(0.75)
-        root = a * b
-        engine.run_backward(root)
-        first = engine.number_of(engine.gradient(a))
-        engine.run_backward(root)
-        second = engine.number_of(engine.gradient(a))
-    except Exception:
-        return ""
-    if second == 2 * first:
-        how = "accumulates (gradients add up: zero them between steps)"
-    elif second == first:
-        how = "recomputes (the same gradients again)"
-    else:
-        how = f"gives {second!r} after {first!r}"
-    return f"convention: a second backward() on the same graph {how}"
+    if engine.remote is not None:
+        return str(engine.remote.second())
+    return execute.second_backward(engine)
 
 
 BROADCAST = "a tensor op whose backward does not undo its broadcasting"

@@ -44,3 +44,7 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+GRACE = 5.0  # seconds an isolated engine's process may take beyond a request's own limit to answer
+START_TIMEOUTS = 6  # --timeout (10 s) times this: the engine's process starts, imports the file, probes

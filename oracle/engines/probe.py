@@ -79,6 +79,7 @@ class Engine:
     fatal: bool = False  # the problem is a fault of the engine (its backward never ends): an error row
     composer: Any = None  # gate-object files (``gates.Composer``): writes a program's code, reads its results
     title: str = ""  # the target's name when it is not the class's
+    remote: Any = None  # isolated: the engine lives in a process of its own (``remote.Remote``)
 
     @property
     def name(self) -> str:
