@@ -26,7 +26,7 @@ TARGETS = ("--target", "affine,batchnorm,max_pool_naive,dropout", "--seeds", "1"
 
 
 def layers(folder: Path) -> Path:
-    """A student's file with affine and three vision layers (dropout's convention read off its numbers)."""
+    """A student's file with affine and three vision layers (dropout's mask read off its numbers)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "layers.py"
     path.write_text(
@@ -63,8 +63,7 @@ def test_a_warm_check_writes_the_cold_checks_bytes_and_computes_no_reference(
     cases._traced.cache_clear()  # what this process traced for the cold check is forgotten
     warm = check(path, tmp_path / "warm.csv", monkeypatch, str(cache))
     assert warm == off
-    # dropout's reference takes the student's mask (not plain settings): computed live, every time
-    assert set(computed) == {"dropout"}
+    assert computed == []  # dropout's reference too: the student's mask is part of its key
     assert entries(cache) == stored
 
 
@@ -187,3 +186,25 @@ def test_a_confined_submission_can_neither_read_nor_plant_entries(tmp_path: Path
     # unconfined, the same submission reads JAX's answers and passes: what --confine off leaves open
     assert run("unconfined", "--confine", "off") == 0
     assert (cache / "references" / "planted.entry").exists()
+
+
+def test_a_key_tells_apart_every_variant_and_refuses_what_it_cannot_hold() -> None:
+    def key(settings: dict[str, object], *arrays: object) -> str | None:
+        return result_cache.key("result", "dropout", np.add, settings, arrays)
+
+    x = np.ones((2, 2))
+    keys = [
+        key({"p": 0.3}, x),
+        key({"p": 0.8}, x),  # another convention
+        key({"p": 0.3, "mask": np.array([1.0, 0.0])}, x),
+        key({"p": 0.3, "mask": np.array([0.0, 1.0])}, x),  # another student's mask
+        key({"p": 0.3, "mask": None}, x),
+        key({"p": 0.3}, x.astype(np.float32)),
+        key({"p": 0.3}, np.ones(1)),
+        key({"p": 0.3}, np.array(1.0)),  # 0-d and (1,) are not the same input
+        key({"p": 0.3}, x, None),
+    ]
+    assert None not in keys and len(set(keys)) == len(keys)
+    assert key({"p": 0.3}, x) == keys[0]
+    assert key({"p": object()}, x) is None  # computed live
+    assert key({"p": np.array([object()])}, x) is None

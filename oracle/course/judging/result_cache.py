@@ -5,8 +5,8 @@ inputs, its upstream gradient and its settings, which a case draws from its seed
 ``python -m oracle check`` keeps them (and each reference's output shape, which the upstream
 gradient is drawn from) in files, one per answer, keyed by the SHA-256 of everything they
 depend on (``key``): the target and its function, the settings as the student's numbers
-adapted them (a convention variant is a key of its own; settings that are not plain
-numbers and text, such as dropout's mask, are never stored: computed live), each input's
+adapted them (a convention variant is a key of its own, dropout's mask by its bytes; other
+settings that are not plain numbers and text are never stored: computed live), each input's
 and the upstream gradient's dtype, shape and bytes, the versions of JAX, jaxlib and
 numpy, and a digest of the oracle's own source (``project_digest``). The student's code is
 never in a key: it runs, and is judged, every time.
@@ -160,12 +160,20 @@ def plain(value: Any) -> bool:
     return isinstance(value, PLAIN)
 
 
+def settled(value: Any) -> Any:
+    """A setting as a key holds it: plain values as they are, a numpy array (a mask read off the
+    student's numbers) by its dtype, shape and the SHA-256 of its bytes; None: not storable."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in KINDS:
+        return ("array", value.dtype.str, value.shape, hashlib.sha256(value.tobytes()).hexdigest())
+    return ("plain", value) if plain(value) else None
+
+
 def key(
     kind: str, name: str, fn: Any, settings: Mapping[str, Any], arrays: Iterable[Any], extra: str = ""
 ) -> str | None:
-    """The key of one answer, or None when it must be computed live (settings that are not plain)."""
-    items = sorted(settings.items())
-    if not all(isinstance(k, str) and plain(v) for k, v in items):
+    """The key of one answer, or None when it must be computed live (settings that are not storable)."""
+    items = [(k, settled(v)) for k, v in sorted(settings.items())]
+    if not all(isinstance(k, str) and v is not None for k, v in items):
         return None
     digest = hashlib.sha256()
     where = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', '')}"
