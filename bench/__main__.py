@@ -3,10 +3,12 @@
 The benchmarks (``--only`` picks some): ``depth`` (chains of 10^2 to 10^6 gates, engine and
 micrograd), ``scalar_mlp`` (micrograd's demo network, one training step), ``lecture_mlp``
 (the lecture's step: numpy, engine, JAX eager, JAX jit), ``oracle`` (the default campaign
-against bare ``jax.vmap(jax.vjp)``), ``vision``, ``class_check`` and ``cluster`` (a campaign
-and a class on ``--cluster local:2`` against ``--workers 2``). Every figure is a median of
-repeated runs and every ratio compares medians measured in the same run: the machine may be
-shared and noisy, so absolute times drift while ratios hold. ``--quick`` is a smoke run of a few minutes.
+against bare ``jax.vmap(jax.vjp)``), ``vision``, ``class_check``, ``cluster`` (a campaign
+and a class on ``--cluster local:2`` against ``--workers 2``), and ``student_check`` (a student's
+check of a 10-target ``layers.py``, warm, cold, isolated and in-process, against the course's
+own numeric gradient check). Every figure is a median of repeated runs and every ratio
+compares medians measured in the same run: the machine may be shared and noisy, so absolute
+times drift while ratios hold. ``--quick`` is a smoke run of a few minutes.
 Run from the repository's root (``nox -s bench`` does).
 """
 
@@ -19,10 +21,30 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import class_check, cluster, depth, engines, lecture_mlp, oracle_campaign, scalar_mlp, vision
+from bench import (
+    class_check,
+    cluster,
+    depth,
+    engines,
+    lecture_mlp,
+    oracle_campaign,
+    scalar_mlp,
+    student_check,
+    vision,
+)
 from bench.common import Row, load, machine, table, write_csv
 
-BENCHMARKS = ("depth", "scalar_mlp", "lecture_mlp", "oracle", "vision", "class_check", "cluster", "engines")
+BENCHMARKS = (
+    "depth",
+    "scalar_mlp",
+    "lecture_mlp",
+    "oracle",
+    "vision",
+    "class_check",
+    "cluster",
+    "engines",
+    "student_check",
+)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -84,6 +106,11 @@ def headline(rows: list[Row]) -> list[str]:
                 f"engines: isolated (a confined process per file): {isolated.note}, "
                 f"{isolated.median_s / check.median_s:.2f}x the check in the checker's process"
             )
+    student = {r.variant: r for r in rows if r.benchmark == "student_check"}
+    if student:
+        parts = [f"{name} {student[name].ratio:.2f}x" for name in list(student)[1:]]
+        lines.append(f"student_check: against the course's own numeric check: {', '.join(parts)}")
+        lines.append(f"student_check: warm isolated: {student['check, warm, isolated'].note}")
     return lines
 
 
@@ -98,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         "class_check": lambda: class_check.run(args.quick),
         "cluster": lambda: cluster.run(args.quick),
         "engines": lambda: engines.run(args.quick),
+        "student_check": lambda: student_check.run(args.quick),
     }
     print(f"machine: {machine()}")
     print(f"start: {load()}{' (--quick)' if args.quick else ''}", flush=True)

@@ -27,6 +27,10 @@ from oracle.core.errors import exit_on_signals
 
 if "-m" in sys.orig_argv[:-1] and sys.orig_argv[sys.orig_argv.index("-m") + 1] == "oracle":
     exit_on_signals()  # python -m oracle: Ctrl-C or SIGTERM while importing is one line, not a traceback
+    from oracle import prestart
+
+    if prestart.wanted(sys.argv):  # a one-file isolated check: its zygote imports while we do
+        prestart.begin()
 
 from typing import Any
 

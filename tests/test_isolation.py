@@ -48,7 +48,10 @@ def in_own_process(sample: str, out: Path) -> subprocess.CompletedProcess[str]:
     """``check --no-isolate`` in a subprocess of its own: the sample patches whatever imports it."""
     argv = [sys.executable, "-m", "oracle", "check", str(HOSTILE / f"{sample}.py"), "--no-isolate"]
     argv += ["--seeds", "1", "--out", str(out)]
-    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    # JAX's answers computed here, as a first check computes them: a warm cache of them would
+    # leave a patched jax.vjp uncalled, and what these samples do would depend on earlier runs
+    env = dict(os.environ, BACKPROP_ORACLE_JAX_CACHE="off")
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
 
 
 # ------------------------------------------------- forging, and its failure

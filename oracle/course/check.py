@@ -32,11 +32,12 @@ from oracle.core.options import MAX_SEED, cluster_address, memory_size, shard, w
 from oracle.course import DEFAULT_SEEDS
 from oracle.course.isolation.confine import CONFINE_MODES, confinement_for
 from oracle.course.isolation.sessions import Options
+from oracle.course.judging import result_cache
 
 if TYPE_CHECKING:
     from oracle.course.grading.classes import Written
 
-from oracle.course.check_file import many, run_file
+from oracle.course.check_file import many, run_file, use_cache
 
 MAX_SEEDS = 1000  # 3 is the default; more than this is a typo (--seeds 1e8), not a check
 MIN_MEMORY = (
@@ -223,6 +224,7 @@ def runmany(args: argparse.Namespace, options: Options) -> int:
     everyone = [name for name, _ in entries]
     entries = shard_of(entries, args.shard)
     confinement = confinement_for(options)
+    use_cache([*args.paths, *([args.submissions] if args.submissions else [])])
     isolation = f"isolated, {confinement}" if options.isolate else "in this process"
     seeds = many(options.seeds, "seed")
     print(f"checking {many(len(entries), 'submission')} ({isolation}), {seeds}, {options.dtype}")
@@ -234,6 +236,7 @@ def runmany(args: argparse.Namespace, options: Options) -> int:
 
             client = stack.enter_context(connect(args.cluster, len(entries), "python -m oracle check"))
         workers = args.workers or os.cpu_count() or 1  # not a default: argparse would not see it given
+        stack.callback(result_cache.disable)
         written = run_class(entries, options, out, workers, args.shard, everyone, confinement, client)
     done = written.done
     timing = f"{many(len(done), 'submission')} in {done[-1] - start:.1f} s" if done else ""

@@ -36,11 +36,11 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from typing import Any
 
+from oracle import prestart
 from oracle.core.errors import UserError, WorkerDied
 from oracle.course.isolation.handle import WorkerHandle
 
@@ -48,22 +48,7 @@ STARTUP = 300.0  # seconds for a zygote to import the registry (a few on a quiet
 CONTROL = 30.0  # seconds for the zygote to answer a fork or an end request
 POLL = 0.25  # seconds between two looks at a zygote that does not answer: is it stopped?
 
-# The zygote's first lines, before anything imports oracle: pandas, which oracle.core.record
-# imports for writing CSVs (never done in a worker), is imported on first use only; it is
-# most of the import time of the registry.
-BOOT = """
-import importlib, sys, types
-
-class Deferred(types.ModuleType):
-    def __getattr__(self, name):
-        del sys.modules[self.__name__]
-        return getattr(importlib.import_module(self.__name__), name)
-
-sys.modules["pandas"] = Deferred("pandas")
-from oracle.course.isolation.zygote import zygote
-zygote(int(sys.argv[1]), int(sys.argv[2]))
-"""
-
+BOOT = prestart.BOOT  # the zygote's first lines (a test replaces them)
 
 Asked = tuple[int, int, str]  # what a worker is forked with: max_memory, cpu seconds, confinement
 
@@ -73,8 +58,7 @@ class SandboxError(WorkerDied):
     student's. Like a judging process that died: one line and exit 3, never a traceback."""
 
 
-def supported() -> bool:
-    return os.name == "posix" and hasattr(socket, "send_fds")
+supported = prestart.supported
 
 
 class Zygote:
@@ -101,23 +85,15 @@ class Zygote:
         if self.alive():
             return
         self.close()
-        ours, theirs = socket.socketpair()
-        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
-        with open(self.errors, "wb") as errors:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", BOOT, str(theirs.fileno()), str(os.getpid())],
-                pass_fds=[theirs.fileno()],
-                start_new_session=True,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-                cwd=self.folder,
-                env=env,
-            )
-        theirs.close()
-        self.control, self.ready, self.buffer = ours, False, b""
+        launched = prestart.adopt()  # started before this process imported JAX, if it was
+        if launched is not None and launched.process.poll() is None and BOOT == prestart.BOOT:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder, self.errors = launched.folder, launched.errors
+        else:
+            if launched is not None:  # it ended already: started again, as any dead zygote
+                prestart.end(launched)
+            launched = prestart.launch(self.folder, self.errors, BOOT)
+        self.process, self.control, self.ready, self.buffer = launched.process, launched.control, False, b""
 
     def wait_ready(self) -> None:
         """Start the zygote if needed and wait until it has imported the registry."""

@@ -10,6 +10,7 @@ finite differences of the student's own forward.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
@@ -22,10 +23,12 @@ import numpy as np
 
 from oracle.core.judgement import Outcome
 from oracle.course.calling.calls import describe_exception, run
-from oracle.course.reference import Reference, Shape
+from oracle.course.judging import result_cache
+from oracle.course.reference import BUILTIN, Reference, Shape
 
 # (reference, inputs, upstream, settings) -> the student's Outcome. ``in_process`` calls the
 # student's objects here; ``oracle.course.isolation.sandbox`` asks a worker process that holds them.
+Specs = tuple[tuple[tuple[int, ...], str], ...]  # each input's shape and dtype (its ``dtype.str``)
 Runner = Callable[[Reference, Sequence[np.ndarray], "np.ndarray | None", Mapping[str, Any]], Outcome]
 
 
@@ -127,17 +130,94 @@ def upstream_for(
     """A random upstream gradient of the output's shape (None for a scalar loss)."""
     if not ref.upstream:
         return None
-    args = tuple(jnp.asarray(v) for v in inputs)
-    shape = jax.eval_shape(lambda *a: ref.fn(*a, **settings), *args)
-    if ref.aux:
-        shape = shape[0]
-    return np.asarray(rng.standard_normal(shape.shape)).astype(shape.dtype)
+    shape, dtype = output_spec(ref, inputs, settings)
+    return np.asarray(rng.standard_normal(shape)).astype(dtype)
+
+
+def output_spec(
+    ref: Reference, inputs: Sequence[np.ndarray], settings: Mapping[str, Any]
+) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    """The shape and dtype of the reference's output (its first, with extras) for these inputs:
+    traced once per reference, settings, input shapes and dtypes (``_traced``)."""
+    key = hashable(settings)
+    specs = tuple((tuple(np.shape(v)), np.asarray(v).dtype.str) for v in inputs)
+    cache, stored = result_cache.active(), _stored_key("shape", ref, settings, (), repr(specs))
+    if cache is not None and stored is not None:
+        found = cache.get(stored)
+        if found is not None and set(found) == {"shape", "dtype"}:
+            with contextlib.suppress(TypeError, ValueError):
+                return tuple(int(n) for n in found["shape"]), np.dtype(found["dtype"].tobytes().decode())
+    spec = _trace(ref.fn, ref.aux, settings, specs) if key is None else _traced(ref.fn, ref.aux, key, specs)
+    if cache is not None and stored is not None:
+        dtype_text = np.frombuffer(spec[1].str.encode(), np.uint8)
+        cache.put(stored, {"shape": np.array(spec[0], dtype=np.int64), "dtype": dtype_text})
+    return spec
+
+
+def _stored_key(
+    kind: str, ref: Reference, settings: Mapping[str, Any], arrays: Sequence[Any], extra: str = ""
+) -> str | None:
+    """The key of this answer in the on-disk cache, or None: no cache, a reference that is not
+    the oracle's own or JAX's (a user's may change between runs), or settings that are not plain."""
+    if result_cache.active() is None or ref.name not in BUILTIN:
+        return None
+    if not str(getattr(ref.fn, "__module__", "")).startswith(("oracle.", "jax.")):
+        return None  # the oracle's source digest and JAX's version are in the key: nothing else is
+    return result_cache.key(kind, ref.name, ref.fn, settings, arrays, f"{extra}|{len(ref.inputs)}|{ref.aux}")
+
+
+@functools.cache
+def _traced(
+    fn: Callable[..., Any], aux: bool, settings: tuple[tuple[str, Any], ...], specs: Specs
+) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    return _trace(fn, aux, dict(settings), specs)
+
+
+def _trace(
+    fn: Callable[..., Any], aux: bool, settings: Mapping[str, Any], specs: Specs
+) -> tuple[tuple[int, ...], np.dtype[Any]]:
+    args = tuple(jax.ShapeDtypeStruct(shape, np.dtype(dtype)) for shape, dtype in specs)
+    result = jax.eval_shape(lambda *a: fn(*a, **settings), *args)
+    if aux:
+        result = result[0]
+    return tuple(result.shape), np.dtype(result.dtype)
 
 
 def run_jax(
     ref: Reference, inputs: Sequence[np.ndarray], upstream: np.ndarray | None, settings: Mapping[str, Any]
 ) -> Outcome:
     """JAX's output, gradients and extras: jitted, or eagerly for a reference that cannot be jitted."""
+    cache, stored = result_cache.active(), _stored_key("result", ref, settings, [*inputs, upstream])
+    if cache is not None and stored is not None:
+        found = cache.get(stored)
+        outcome = None if found is None else _outcome(ref, found)
+        if outcome is not None:
+            return outcome
+    outcome = _run_jax(ref, inputs, upstream, settings)
+    if cache is not None and stored is not None and not outcome.error:
+        cache.put(stored, _arrays(outcome))
+    return outcome
+
+
+def _arrays(outcome: Outcome) -> dict[str, np.ndarray]:
+    """An answer's arrays under the names an entry keeps them by."""
+    named = {"out": outcome.out}
+    named |= {f"grad:{name}": g for name, g in outcome.grads.items()}
+    return named | {f"extra:{name}": v for name, v in outcome.extras.items()}
+
+
+def _outcome(ref: Reference, found: dict[str, np.ndarray]) -> Outcome | None:
+    """The answer an entry holds, or None if it is not one of this reference (its gradients' names)."""
+    grads = {k.removeprefix("grad:"): v for k, v in found.items() if k.startswith("grad:")}
+    extras = {k.removeprefix("extra:"): v for k, v in found.items() if k.startswith("extra:")}
+    if "out" not in found or list(grads) != list(ref.inputs) or len(found) != 1 + len(grads) + len(extras):
+        return None
+    return Outcome(found["out"], grads, extras=extras)
+
+
+def _run_jax(
+    ref: Reference, inputs: Sequence[np.ndarray], upstream: np.ndarray | None, settings: Mapping[str, Any]
+) -> Outcome:
     args = tuple(jnp.asarray(v) for v in inputs)
     n = len(ref.inputs)
     key = hashable(settings)
@@ -145,8 +225,7 @@ def run_jax(
     for jit in attempts:
         try:
             if upstream is None:  # a scalar loss: its gradient is the pullback of 1
-                shape = jax.eval_shape(lambda *a: ref.fn(*a, **settings), *args)
-                cotangent = jnp.ones((shape[0] if ref.aux else shape).shape, dtype=args[0].dtype)
+                cotangent = jnp.ones(output_spec(ref, inputs, settings)[0], dtype=args[0].dtype)
             else:
                 cotangent = jnp.asarray(upstream)
             run_vjp = _compiled(ref.fn, n, ref.aux, key) if jit and key is not None else None
