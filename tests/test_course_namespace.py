@@ -80,3 +80,16 @@ def test_a_package_of_no_init_files_at_all_is_a_namespace_package(tmp_path: Path
     (tmp_path / "hw2" / "mlp.py").write_text(MLP)
     code, frame = check(tmp_path / "m2.csv", tmp_path / "hw2" / "mlp.py", *options)
     assert code == 1 and "mismatch" in set(frame[frame.target == "relu"].status)
+
+
+def test_an_import_named_after_a_system_folder_never_makes_the_disk_readable(tmp_path: Path) -> None:
+    from oracle.course.loading.importing import holder, reading_roots
+
+    work = tmp_path / "hw" / "layers.py"
+    work.parent.mkdir()
+    (tmp_path / "cs231n").mkdir()
+    work.write_text("import usr\nimport tmp\nimport root\nimport home\nimport cs231n\n")
+    roots = reading_roots(work)
+    assert Path("/") not in roots and all(Path.home().resolve() not in [r, *r.parents][:1] for r in roots)
+    assert tmp_path.resolve() in roots  # the folder that holds the assignment's own package still counts
+    assert holder(work.parent, "usr") is None and holder(work.parent, "cs231n") == tmp_path.resolve()

@@ -57,6 +57,7 @@ PACKAGES = {
 # Installed from PyPI under their own names: a missing one is to install, not a course's helper file.
 KNOWN_PACKAGES = frozenset(("h5py", "matplotlib", "scipy", "pandas", "torch", "tensorflow", "keras", "PIL"))
 MAX_ROOTS = 4  # folders above the file that may join the import path, one per missing module
+MAX_CLIMB = 5  # levels above the file searched for them (assignment2/cs231n/classifiers/fc_net.py: 2)
 
 _numbers = itertools.count()
 
@@ -116,11 +117,26 @@ def reading_roots(file: Path) -> list[Path]:
 
 
 def holder(start: Path, module: str) -> Path | None:
-    """The nearest folder from ``start`` up that holds ``module`` (a folder or a .py file of that name)."""
-    for folder in (start, *start.parents):
+    """The nearest folder from ``start`` up that holds ``module`` (a folder or a .py file of that name).
+
+    Never the file system's root, a folder holding the home folder or Python's own, nor one above
+    ``MAX_CLIMB`` levels: ``import home`` or ``import usr`` must not make the whole disk readable
+    to a confined worker (``reading_roots``) nor put it on the import path.
+    """
+    start = start.resolve()
+    for folder in (start, *start.parents)[: MAX_CLIMB + 1]:
+        if _too_wide(folder):
+            return None
         if (folder / module).is_dir() or (folder / f"{module}.py").is_file():
             return folder
     return None
+
+
+def _too_wide(folder: Path) -> bool:
+    if folder == Path(folder.anchor):
+        return True
+    wide = {Path.home(), Path(sys.prefix), Path(sys.base_prefix)}
+    return any(folder == w.resolve() or folder in w.resolve().parents for w in wide)
 
 
 def _identifier(stem: str) -> str:
