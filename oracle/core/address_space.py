@@ -24,9 +24,10 @@ import resource
 import sys
 
 MiB = 2**20
-# Measured on the reference machine (2 cores, jax 0.10.2): a worker judging a default campaign
-# under ``ulimit -v`` with relieve() working aborted at 1.37 GiB and ran at 1.66 GiB (XLA's runtime, the first
-# compiles, numpy, pandas); 2 GiB leaves room for a graph's compiles between two checks.
+# Measured on the reference machine (2 cores, jax 0.10.2): ``report --graphs 40 --workers 1`` on an
+# empty JAX cache, under ``ulimit -v`` with relieve() working, aborted at 1.37 GiB and ran at
+# 1.66 GiB (XLA's runtime and first compiles, numpy, pandas); 2 GiB leaves room for a graph's
+# compiles between two checks, and tests/test_address_space.py runs a campaign at exactly 2 GiB.
 MINIMUM = 2048 * MiB
 HEADROOM = 512 * MiB  # what one graph may add between two relieve() calls
 CAP = 4096 * MiB  # without a limit, a process keeps at most this much address space for JAX's caches
