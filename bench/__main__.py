@@ -3,12 +3,14 @@
 The benchmarks (``--only`` picks some): ``depth`` (chains of 10^2 to 10^6 gates, engine and
 micrograd), ``scalar_mlp`` (micrograd's demo network, one training step), ``lecture_mlp``
 (the lecture's step: numpy, engine, JAX eager, JAX jit), ``oracle`` (the default campaign
-against bare ``jax.vmap(jax.vjp)``), ``vision``, ``class_check``, ``cluster`` (a campaign
-and a class on ``--cluster local:2`` against ``--workers 2``), and ``student_check`` (a student's
-check of a 10-target ``layers.py``, warm, cold, isolated and in-process, against the course's
-own numeric gradient check). Every figure is a median of repeated runs and every ratio
-compares medians measured in the same run: the machine may be shared and noisy, so absolute
-times drift while ratios hold. ``--quick`` is a smoke run of a few minutes.
+against bare ``jax.vmap(jax.vjp)``), ``design`` (the default campaign, cold and warm, against
+bare ``vmap(vjp)`` and against the design before issue 28, with JAX's breakdown), ``vision``,
+``class_check``, ``cluster`` (a campaign and a class on ``--cluster local:2`` against
+``--workers 2``), and ``student_check`` (a student's check of a 10-target ``layers.py``, warm,
+cold, isolated and in-process, against the course's own numeric gradient check). Every figure
+is a median of repeated runs and every ratio compares medians measured in the same run: the
+machine may be shared and noisy, so absolute times drift while ratios hold. ``--quick`` is a
+smoke run of a few minutes.
 Run from the repository's root (``nox -s bench`` does).
 """
 
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import (
+    campaign_design,
     class_check,
     cluster,
     depth,
@@ -39,6 +42,7 @@ BENCHMARKS = (
     "scalar_mlp",
     "lecture_mlp",
     "oracle",
+    "design",
     "vision",
     "class_check",
     "cluster",
@@ -91,6 +95,9 @@ def headline(rows: list[Row]) -> list[str]:
         lines.append(f"oracle: campaign / bare vmap(vjp) = {cold.ratio:.2f} cold, {warm.ratio:.2f} warm")
         lines.append(f"oracle: warm, 1 worker: {warm.note}")
     for row in rows:
+        if row.benchmark == "design" and row.variant.startswith(("campaign", "bare", "breakdown")):
+            lines.append(f"design: {row.variant}: {row.ratio:.2f} {row.note}".rstrip())
+    for row in rows:
         if row.benchmark == "cluster" and row.variant.startswith("--cluster"):
             lines.append(f"cluster: {row.size}: {row.note}")
     engine = {r.variant: r for r in rows if r.benchmark == "engines"}
@@ -121,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         "scalar_mlp": lambda: scalar_mlp.run(args.quick),
         "lecture_mlp": lambda: lecture_mlp.run(args.quick),
         "oracle": lambda: oracle_campaign.run(args.quick, args.graphs, args.oracle_repeats),
+        "design": lambda: campaign_design.run(args.quick, args.graphs, args.oracle_repeats),
         "vision": lambda: vision.run(args.quick),
         "class_check": lambda: class_check.run(args.quick),
         "cluster": lambda: cluster.run(args.quick),

@@ -46,10 +46,12 @@ class Run:
         self.own_seconds = own_seconds
 
 
-def timed(command: list[str], cache: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
-    env = {**os.environ, "BACKPROP_ORACLE_JAX_CACHE": str(cache)}
+def timed(
+    command: list[str], cache: Path, cwd: Path = ROOT, extra: dict[str, str] | None = None
+) -> tuple[float, subprocess.CompletedProcess[str]]:
+    env = {**os.environ, "BACKPROP_ORACLE_JAX_CACHE": str(cache), **(extra or {})}
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     return time.perf_counter() - start, done
 
 

@@ -16,17 +16,20 @@ cannot be used (a file, not writable) costs one line on stderr and the run goes 
 the cache (its worker processes inherit ``off`` and say nothing).
 
 Run as ``python -m oracle``, importing JAX takes seconds: Ctrl-C or SIGTERM then is one
-line and exit 130 or 143, as later on, not a traceback (``oracle.core.errors``).
+line and exit 130 or 143, as later on, not a traceback (``oracle.core.errors``); an address-space
+limit too small for JAX is one line and exit 2 before JAX loads (``oracle.core.address_space``).
 """
 
 import os
 import sys
 from pathlib import Path
 
+from oracle.core import address_space
 from oracle.core.errors import exit_on_signals
 
 if "-m" in sys.orig_argv[:-1] and sys.orig_argv[sys.orig_argv.index("-m") + 1] == "oracle":
     exit_on_signals()  # python -m oracle: Ctrl-C or SIGTERM while importing is one line, not a traceback
+    address_space.refuse_if_too_small()  # before JAX loads: too small a ulimit -v is exit 2, not an abort
     from oracle import prestart
 
     if prestart.wanted(sys.argv):  # a one-file isolated check: its zygote imports while we do

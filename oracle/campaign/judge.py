@@ -35,6 +35,8 @@ def run_engine(engine: ComputationalGraph, case: Case) -> Outcome:
         with np.errstate(all="ignore"):  # non-finite results become records, not warnings
             out = engine.forward(case.arrays(), case.dtype)
             grads = engine.backward(case.cotangent_array())
+    except MemoryError:
+        raise  # our process is out of memory: not the engine's fault, never a row
     except Exception as exc:  # the engine under judgement may raise anything
         return Outcome(error=f"engine raised {_error_text(exc)}")
     return Outcome(out, grads)
@@ -63,6 +65,8 @@ def run_jax(cases: Sequence[Case]) -> list[Outcome]:
             Outcome(out[k], {n: g[k] for n, g in grads.items()}, scales={n: s[k] for n, s in scales.items()})
             for k in range(len(cases))
         ]
+    except MemoryError:
+        raise  # the process is out of memory: exit 3 naming the graph, never an error row (a false alarm)
     except Exception as exc:
         if len(cases) == 1:
             return [Outcome(error=f"jax raised {_error_text(exc)}")]

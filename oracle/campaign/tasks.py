@@ -28,7 +28,7 @@ import numpy as np
 
 from oracle.campaign.rows import rows_frame
 from oracle.campaign.spec import Campaign
-from oracle.core import cluster
+from oracle.core import address_space, cluster
 from oracle.core.case import check_memory, make_case
 from oracle.core.errors import UserError, WorkerDied
 from oracle.core.options import DEFAULT_MAX_MEMORY
@@ -68,7 +68,9 @@ def judge_graph(
     replays = [replay_command(Path(cases_dir) / f"{c.case_id}.json") for c in cases]
     files = {c.case_id: json.dumps(c.to_json()) for c in cases}
     with np.errstate(all="ignore"):  # overflow and NaN become records, not warnings on stderr
-        return judge(cases, [campaign.seed] * len(cases), replays), files
+        judged = judge(cases, [campaign.seed] * len(cases), replays)
+    address_space.relieve()  # a campaign of any length stays within its address space
+    return judged, files
 
 
 @dataclass(frozen=True)
