@@ -98,6 +98,51 @@ def test_a_notebook_without_its_helper_module_is_unchecked_where_it_needs_it(tmp
     assert all("run without" in r.warning and "dnn_utils" in r.warning for r in records)
 
 
+def with_helper(tmp_path: Path, name: str, source: str) -> Path:
+    (tmp_path / name).write_text(source)
+    (tmp_path / "dnn_utils.py").write_text((C1 / "dnn_utils.py").read_text())
+    return tmp_path / name
+
+
+def test_the_2017_notebooks_da_keys_one_up_are_judged_and_noted(tmp_path: Path) -> None:
+    """2017's template: grads["dA" + str(L)] for the last layer's dA_prev, dA1 for X's (no dA0)."""
+    source = (C1 / "step_by_step.py").read_text()
+    for old, new in (
+        ('grads["dA" + str(L - 1)] = dA_prev_temp', 'grads["dA" + str(L)] = dA_prev_temp'),
+        ('grads["dA" + str(l + 1)], current_cache', 'grads["dA" + str(l + 2)], current_cache'),
+        ('grads["dA" + str(l)] = dA_prev_temp', 'grads["dA" + str(l + 1)] = dA_prev_temp'),
+    ):
+        assert old in source
+        source = source.replace(old, new)
+    file = with_helper(tmp_path, "keys_2017.py", source)
+    records = course.check_module(file, targets=["dlai.L_model"], seeds=1, isolate=False)
+    assert {r.status for r in records} == {MATCH}
+    assert all("keyed as in the 2017 notebook" in r.warning for r in records)
+    # shifted the wrong way (dA2 for X's gradient) is not the 2017 keys: X's row fails
+    wrong = source.replace(
+        'grads["dA" + str(l + 1)] = dA_prev_temp', 'grads["dA" + str(l + 2)] = dA_prev_temp'
+    )
+    records = course.check_module(with_helper(tmp_path, "keys_wrong.py", wrong), targets=["dlai.L_model"],
+                                  seeds=1, isolate=False)  # fmt: skip
+    assert {r.status for r in records if r.input == "X"} != {MATCH}
+
+
+def test_a_students_own_assert_that_fails_is_an_error_that_quotes_it(tmp_path: Path) -> None:
+    """db squeezed to a number, as a 2017 notebook did: right for one unit only; its assert says so."""
+    squeezed = (
+        "    db = np.squeeze(np.sum(dZ, axis=1, keepdims=True)) / m\n    assert (isinstance(db, float))\n"
+    )
+    source = (
+        (C1 / "step_by_step.py")
+        .read_text()
+        .replace("    db = np.sum(dZ, axis=1, keepdims=True) / m\n", squeezed)
+    )
+    file = with_helper(tmp_path, "squeezed.py", source)
+    records = course.check_module(file, targets=["dlai.linear"], seeds=1, isolate=False)
+    assert {r.status for r in records} == {ERROR}
+    assert all("AssertionError: assert (isinstance(db, float)) failed" in r.detail for r in records)
+
+
 def test_a_nameerror_of_the_students_own_is_still_an_error(tmp_path: Path) -> None:
     typo = ("dW = np.dot(dZ, A_prev.T) / m", "dW = np.dot(dz, A_prev.T) / m")
     source = (C1 / "step_by_step.py").read_text().replace(*typo)

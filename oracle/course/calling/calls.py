@@ -63,6 +63,8 @@ def describe_exception(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if not f.filename.startswith(_LIBRARIES) and "<" not in f.filename]
     where = f" ({os.path.basename(own[-1].filename)}:{own[-1].lineno})" if own else ""
+    if isinstance(exc, AssertionError) and not str(exc) and own and own[-1].line:
+        message += f"{own[-1].line.strip()[:80]} failed"  # the student's own assert, said
     hint = hint_for(exc, message)
     return message + where + (f": {hint}" if hint else "")
 
