@@ -57,6 +57,16 @@ def test_each_classic_bug_is_caught_and_named(sample: str, bug: str, rows: set[s
     assert len(named) >= len(bad) - 1  # every failing row names it (one row may change too little)
 
 
+def test_the_fd_detail_says_the_course_s_1_over_m_rather_than_agreeing_with_neither() -> None:
+    """JAX's dW carries 1/m while the loss fd differentiates is the summed one (m = 5 examples)."""
+    records = [r for r in check("bug_da_over_m.py") if r.target == "dlai.L_model" and r.input == "W1"]
+    assert records and all(r.status == MISMATCH for r in records)
+    for r in records:
+        assert "agrees with neither" not in r.detail
+        assert "is the summed loss's gradient: divided by 5 (the 1/m" in r.detail
+        assert abs(r.fd_value / 5 - r.jax_value) <= 1e-5 * max(1.0, abs(r.jax_value))
+
+
 def test_the_last_relu_fails_only_the_network() -> None:
     assert set(failing(check("bug_last_relu.py"))) == {"dlai.L_model"}
 
