@@ -28,6 +28,13 @@ def placeholder_reason(exc: BaseException, own: tuple[str, ...]) -> str:
 
     ``own`` holds the path prefixes that are not the student's (oracle, the libraries).
     """
+    try:
+        return _reason(exc, own)
+    except Exception:  # an exception of the student's making, its message or frames hostile
+        return ""
+
+
+def _reason(exc: BaseException, own: tuple[str, ...]) -> str:
     if not isinstance(exc, TypeError) or "NoneType" not in str(exc):
         return ""
     frame, lineno = _last_student_frame(exc, own)
