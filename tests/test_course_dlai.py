@@ -57,6 +57,16 @@ def test_each_classic_bug_is_caught_and_named(sample: str, bug: str, rows: set[s
     assert len(named) >= len(bad) - 1  # every failing row names it (one row may change too little)
 
 
+def test_the_fd_detail_says_the_course_s_1_over_m_rather_than_agreeing_with_neither() -> None:
+    """JAX's dW carries 1/m while the loss fd differentiates is the summed one (m = 5 examples)."""
+    records = [r for r in check("bug_da_over_m.py") if r.target == "dlai.L_model" and r.input == "W1"]
+    assert records and all(r.status == MISMATCH for r in records)
+    for r in records:
+        assert "agrees with neither" not in r.detail
+        assert "is the summed loss's gradient: divided by 5 (the 1/m" in r.detail
+        assert abs(r.fd_value / 5 - r.jax_value) <= 1e-5 * max(1.0, abs(r.jax_value))
+
+
 def test_the_last_relu_fails_only_the_network() -> None:
     assert set(failing(check("bug_last_relu.py"))) == {"dlai.L_model"}
 
@@ -82,6 +92,65 @@ def test_a_helper_that_is_not_there_is_unchecked_not_failed(tmp_path: Path) -> N
     for target in ("dlai.linear_activation_relu", "dlai.L_model"):
         assert by_target[target].status == UNCHECKED
         assert "from dnn_utils, which could not be imported" in by_target[target].detail
+
+
+def test_a_notebook_without_its_helper_module_is_unchecked_where_it_needs_it(tmp_path: Path) -> None:
+    """The same as a notebook (no dnn_utils.py beside it): the same statuses as the .py file."""
+    from notebook_helpers import as_notebook
+
+    notebook = as_notebook(C1 / "step_by_step.py", tmp_path / "step_by_step.ipynb")
+    records = course.check_module(notebook, seeds=1, isolate=False)
+    assert {r.status for r in records if r.target == "dlai.linear"} == {MATCH}
+    for target in ("dlai.linear_activation_relu", "dlai.linear_activation_sigmoid", "dlai.L_model"):
+        rows = [r for r in records if r.target == target]
+        assert [r.status for r in rows] == [UNCHECKED]
+        assert "from dnn_utils, which could not be imported" in rows[0].detail
+    assert all("run without" in r.warning and "dnn_utils" in r.warning for r in records)
+
+
+def with_helper(tmp_path: Path, name: str, source: str) -> Path:
+    (tmp_path / name).write_text(source)
+    (tmp_path / "dnn_utils.py").write_text((C1 / "dnn_utils.py").read_text())
+    return tmp_path / name
+
+
+def test_the_2017_notebooks_da_keys_one_up_are_judged_and_noted(tmp_path: Path) -> None:
+    """2017's template: grads["dA" + str(L)] for the last layer's dA_prev, dA1 for X's (no dA0)."""
+    source = (C1 / "step_by_step.py").read_text()
+    for old, new in (
+        ('grads["dA" + str(L - 1)] = dA_prev_temp', 'grads["dA" + str(L)] = dA_prev_temp'),
+        ('grads["dA" + str(l + 1)], current_cache', 'grads["dA" + str(l + 2)], current_cache'),
+        ('grads["dA" + str(l)] = dA_prev_temp', 'grads["dA" + str(l + 1)] = dA_prev_temp'),
+    ):
+        assert old in source
+        source = source.replace(old, new)
+    file = with_helper(tmp_path, "keys_2017.py", source)
+    records = course.check_module(file, targets=["dlai.L_model"], seeds=1, isolate=False)
+    assert {r.status for r in records} == {MATCH}
+    assert all("keyed as in the 2017 notebook" in r.warning for r in records)
+    # shifted the wrong way (dA2 for X's gradient) is not the 2017 keys: X's row fails
+    wrong = source.replace(
+        'grads["dA" + str(l + 1)] = dA_prev_temp', 'grads["dA" + str(l + 2)] = dA_prev_temp'
+    )
+    records = course.check_module(with_helper(tmp_path, "keys_wrong.py", wrong), targets=["dlai.L_model"],
+                                  seeds=1, isolate=False)  # fmt: skip
+    assert {r.status for r in records if r.input == "X"} != {MATCH}
+
+
+def test_a_students_own_assert_that_fails_is_an_error_that_quotes_it(tmp_path: Path) -> None:
+    """db squeezed to a number, as a 2017 notebook did: right for one unit only; its assert says so."""
+    squeezed = (
+        "    db = np.squeeze(np.sum(dZ, axis=1, keepdims=True)) / m\n    assert (isinstance(db, float))\n"
+    )
+    source = (
+        (C1 / "step_by_step.py")
+        .read_text()
+        .replace("    db = np.sum(dZ, axis=1, keepdims=True) / m\n", squeezed)
+    )
+    file = with_helper(tmp_path, "squeezed.py", source)
+    records = course.check_module(file, targets=["dlai.linear"], seeds=1, isolate=False)
+    assert {r.status for r in records} == {ERROR}
+    assert all("AssertionError: assert (isinstance(db, float)) failed" in r.detail for r in records)
 
 
 def test_a_nameerror_of_the_students_own_is_still_an_error(tmp_path: Path) -> None:
@@ -154,6 +223,39 @@ def test_course_4_bugs_db_of_one_example_and_the_empty_slice_at_pad_0() -> None:
     assert len(at_pad_0) == 3 and all(
         "could not broadcast input array from shape (0,0,2)" in r.detail for r in at_pad_0
     )
+    # named: the template's hint, empty at pad 0 only
+    assert all("known bug: at pad 0, da_prev_pad[pad:-pad" in r.detail for r in at_pad_0)
+
+
+def test_course_4_pool_windows_that_ignore_the_stride_are_named(tmp_path: Path) -> None:
+    source = (C4 / "convolution.py").read_text()
+    backward = source.index("def pool_backward")
+    unstrided = source[backward:].replace("vert_start = h * stride", "vert_start = h", 1)
+    unstrided = unstrided.replace("horiz_start = w * stride", "horiz_start = w", 1)
+    (tmp_path / "pools.py").write_text(source[:backward] + unstrided)
+    records = course.check_module(tmp_path / "pools.py", seeds=1, isolate=False)
+    for mode in ("max", "average"):
+        rows = [r for r in records if r.target == f"dlai.pool_{mode}"]
+        # stride 2 (f 2) fails and is named; stride 1 (f 3) is right
+        assert {(r.status, r.shape) for r in rows} == {(MISMATCH, "[2, 4, 4, 3]"), (MATCH, "[2, 5, 5, 2]")}
+        named = [r for r in rows if r.status == MISMATCH]
+        assert all("windows start at h and w, not h * stride" in r.detail for r in named)
+
+
+def test_float_of_a_one_element_array_is_numpy_1_code_judged_and_noted(tmp_path: Path) -> None:
+    """``float(b)`` of b (1, 1, 1): right on NumPy 1, a TypeError on NumPy 2. Judged, not failed."""
+    source = (C4 / "convolution.py").read_text()
+    source = source.replace("    return Z + float(np.squeeze(b))", "    Z = Z + float(b)\n    return Z")
+    (tmp_path / "conv_2020.py").write_text(source)
+    records = course.check_module(tmp_path / "conv_2020.py", targets=["dlai.conv"], seeds=1, isolate=False)
+    assert {r.status for r in records} == {MATCH}
+    assert all("NumPy 1's float()/int() of a one-element array" in r.warning for r in records)
+    # of several elements it is wrong in any NumPy: still an error, naming the NumPy 2 change
+    several = source.replace("    Z = Z + float(b)", "    Z = Z + float(b + np.zeros((1, 1, 2)))")
+    (tmp_path / "conv_wrong.py").write_text(several)
+    records = course.check_module(tmp_path / "conv_wrong.py", targets=["dlai.conv"], seeds=1, isolate=False)
+    assert {r.status for r in records} == {ERROR}
+    assert all("NumPy 2 refuses" in r.detail for r in records)
 
 
 # ------------------------------------------------------------------ course 5
@@ -167,6 +269,38 @@ def test_course_5_recurrent_backward_passes_match() -> None:
     assert {r.target for r in records} == RECURRENT
     assert {r.status for r in records} == {MATCH}
     assert [r.input for r in records if r.target == "dlai.lstm_cell"][:3] == ["xt", "a_prev", "c_prev"]
+
+
+def test_a_template_filled_in_part_is_not_implemented_in_a_py_file(tmp_path: Path) -> None:
+    """An exported notebook whose rnn_backward still has the template's ``= None`` lines."""
+    source = (C5 / "recurrent.py").read_text()
+    start = source.index("def rnn_backward")
+    end = source.index("\ndef ", start + 1)
+    partial = (
+        "def rnn_backward(da, caches):\n"
+        "    ### START CODE HERE ###\n"
+        "    (caches, x) = caches\n"
+        "    (a1, a0, x1, parameters) = caches[0]\n"
+        "    n_a, m, T_x = da.shape\n"
+        "    n_x, m = x1.shape\n"
+        "    dx = None\n"
+        "    dWax = None\n"
+        "    da_prevt = None\n"
+        "    for t in reversed(range(T_x)):\n"
+        "        gradients = None\n"
+        "        dxt, da_prevt = gradients['dxt'], gradients['da_prev']\n"
+        "        dx[:, :, t] = None\n"
+        "        dWax += None\n"
+        "    ### END CODE HERE ###\n"
+        "    return {'dx': dx, 'da0': da_prevt, 'dWax': dWax}\n\n"
+    )
+    (tmp_path / "partial.py").write_text(source[:start] + partial + source[end:])
+    records = course.check_module(tmp_path / "partial.py", seeds=1, isolate=False)
+    rnn = [r for r in records if r.target == "dlai.rnn"]
+    assert [r.status for r in rnn] == [ERROR]  # one row, as a notebook's template gets
+    assert rnn[0].detail.startswith("not implemented: rnn_backward still holds the template's None")
+    assert "gradients still None" in rnn[0].detail
+    assert {r.status for r in records if r.target == "dlai.rnn_cell"} == {MATCH}
 
 
 def test_course_5_no_gradient_through_time_is_named() -> None:

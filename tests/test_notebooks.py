@@ -88,7 +88,10 @@ def test_a_students_notebook_gets_a_verdict_per_target_and_each_row_says_where(t
     assert set(by["relu"].status) == {"error"}  # it reads x, which only a test cell sets
     assert all("x: set by cell 6 (In [4]) line 9" in d for d in by["relu"].detail)
     assert all("layers_student.ipynb#cell12:8" in d for d in by["relu"].detail)  # the cell and line
-    assert all("No module named 'helpers'" in d for d in by["softmax_loss"].detail)
+    # a helper module the folder lacks: unchecked, naming it, as in a .py file; every row says so
+    assert set(by["softmax_loss"].status) == {"unchecked"}
+    assert all("stable_softmax from helpers.numerics" in d for d in by["softmax_loss"].detail)
+    assert all("run without helpers.gradient_check" in w for w in by["softmax_loss"].warning)
     assert list(by["tanh"].detail) == [
         "not implemented: tanh_forward is still the assignment's template (it passes and returns out, x "
         "as initialized)"

@@ -33,8 +33,10 @@ from typing import Any
 import numpy as np
 
 from oracle.core.judgement import Outcome, describe
+from oracle.course.calling import numpy1
 from oracle.course.calling.hints import hint_for
 from oracle.course.calling.missing import import_note, unchecked_reason
+from oracle.course.calling.placeholders import placeholder_reason
 
 # (names of the inputs with a gradient, the student's objects, inputs, upstream, settings) -> Outcome
 Call = Callable[[Sequence[str], Sequence[Any], Sequence[np.ndarray], Any, Mapping[str, Any]], Outcome]
@@ -61,6 +63,8 @@ def describe_exception(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if not f.filename.startswith(_LIBRARIES) and "<" not in f.filename]
     where = f" ({os.path.basename(own[-1].filename)}:{own[-1].lineno})" if own else ""
+    if isinstance(exc, AssertionError) and not str(exc) and own and own[-1].line:
+        message += f"{own[-1].line.strip()[:80]} failed"  # the student's own assert, said
     hint = hint_for(exc, message)
     return message + where + (f": {hint}" if hint else "")
 
@@ -241,8 +245,18 @@ def run(
     upstream: Any,
     settings: Mapping[str, Any],
 ) -> Outcome:
-    """Run one call on copies of the inputs; never raises for anything the student's code does."""
+    """Run one call on copies of the inputs; never raises for anything the student's code does.
+
+    A call that fails only because NumPy 2 refuses ``float()`` of a one-element array runs
+    once more with NumPy 1's conversion (``oracle.course.calling.numpy1``), noted on the row.
+    """
     outcome = _run(call, name, names, impl, inputs, upstream, settings)
+    if numpy1.refused(outcome.error):
+        lenient = [numpy1.lenient(v) for v in inputs]
+        again = _run(call, name, names, impl, lenient, upstream, settings)
+        if not numpy1.refused(again.error):  # past the conversion: judged, or its next error
+            outcome = numpy1.plain_outcome(again)
+            outcome.warning = notes(outcome.warning, numpy1.NOTE)
     note = import_note(impl)  # what the student's file could not import (a course's helper module)
     if note:
         outcome.warning = notes(outcome.warning, note)
@@ -261,11 +275,17 @@ def _run(
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return call(names, impl, [copy_for_student(v) for v in inputs], upstream, settings)
+            given = [copy_for_student(v) for v in inputs]
+            if any(isinstance(v, numpy1.OneElement) for v in inputs):
+                given = [numpy1.lenient(v) for v in given]
+            return call(names, impl, given, upstream, settings)
     except Raised as raised:
         missing = unchecked_reason(raised.exc)
         if missing:  # a helper the file could not import: not the student's mistake
             return Outcome(unchecked=f"{raised.stage} {missing}")
+        left = placeholder_reason(raised.exc, _LIBRARIES)
+        if left:  # a template filled in part: it stops at a None placeholder
+            return Outcome(error=f"{NOT_IMPLEMENTED}: {left}")
         return Outcome(error=f"{raised.stage} raised {describe_exception(raised.exc)}")
     except Unfinished as unfinished:
         return Outcome(error=f"{NOT_IMPLEMENTED}: {unfinished}")

@@ -142,7 +142,7 @@ class Judgement:
         hint = self._value_hint(i, grad, expected, index)
         return MISMATCH, (
             f"student {float(grad[index]):.9g} vs jax {float(expected[index]):.9g} at {list(index)}; "
-            f"central fd {fd:.6g} {agreement(fd, float(grad[index]), float(expected[index]), 'student')}"
+            f"central fd {fd:.6g} {fd_words(fd, float(grad[index]), float(expected[index]))}"
             + (f"; {hint}" if hint else "")
         )
 
@@ -256,6 +256,25 @@ class Judgement:
             f"student {float(grad[index]):.9g} vs jax {float(expected[index]):.9g} at {list(index)}; "
             f"one-sided slopes {left:.6g} (left) and {right:.6g} (right)"
         )
+
+
+MAX_SCALE = 100_000  # the largest 1/n a reference's gradient may carry beyond its value's (n examples)
+
+
+def fd_words(fd: float, student: float, jax: float) -> str:
+    """Which side the central fd agrees with, in words; a reference whose gradient is its value's
+    divided by n (deeplearning.ai's dW and db carry 1/m, the value stays the summed loss) says so."""
+    said = agreement(fd, student, jax, "student")
+    if said != "agrees with neither" or fd == 0 or jax == 0:
+        return said
+    n = round(fd / jax)
+    if not 2 <= n <= MAX_SCALE or not finite_diff.close(jax, fd / n):
+        return said
+    also = "; the student's agrees with the fd itself: no 1/m" if finite_diff.close(student, fd) else ""
+    return (
+        f"is the summed loss's gradient: divided by {n} (the 1/m of a gradient of the mean over {n} "
+        f"examples) it is {fd / n:.6g}, which agrees with jax{also}"
+    )
 
 
 def judge_target(

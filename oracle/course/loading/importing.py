@@ -183,7 +183,7 @@ def _load(path: Path) -> ModuleType:
                     return importlib.import_module(package[0])
                 fresh = f"_oracle_checked_{next(_numbers)}_{_identifier(file.stem)}"
                 if file.suffix == NOTEBOOK:  # its cells, chosen statement by statement
-                    return notebook_run.module_from(file, fresh, _holds(file, roots))
+                    return notebook_run.module_from(file, fresh, _holds(file, roots), _provider)
                 return _exec(file, fresh)
             except ModuleNotFoundError as exc:
                 missing = exc.name or ""

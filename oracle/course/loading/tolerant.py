@@ -51,15 +51,13 @@ def load(file: Path, name: str, hint: Callable[[str], str]) -> ModuleType:
     raised: list[str] = []
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):
-            _import(node, file, namespace, missing)
+            import_each(node, str(file), namespace, missing)
             continue
         try:
             exec(compile(ast.Module([node], []), str(file), "exec"), namespace)
         except (Exception, SystemExit) as exc:  # a statement of the student's file may raise anything
             raised.append(f"line {node.lineno}: {describe_exception(exc)}")
-    skipped = []
-    if missing:
-        skipped.append(", ".join(missing) + " (" + ", ".join(sorted({hint(m) for m in missing})) + ")")
+    skipped = [without(missing, hint)] if missing else []
     if raised:
         count = f"{len(raised)} module-level statement" + "s" * (len(raised) > 1)
         skipped.append(f"{count} that raised, the first at {raised[0]}")
@@ -68,8 +66,19 @@ def load(file: Path, name: str, hint: Callable[[str], str]) -> ModuleType:
     return module
 
 
-def _import(node: ast.Import | ast.ImportFrom, file: Path, namespace: dict, missing: dict[str, bool]) -> None:
-    """Each name of the import on its own: one that cannot be imported is bound to a ``Missing``."""
+def without(missing: dict[str, bool], hint: Callable[[str], str]) -> str:
+    """``dnn_utils, testCases (dnn_utils.py is not beside the file, ...)``: what a file ran without."""
+    return ", ".join(missing) + " (" + ", ".join(sorted({hint(m) for m in missing})) + ")"
+
+
+def import_each(
+    node: ast.Import | ast.ImportFrom, file: str, namespace: dict, missing: dict[str, bool]
+) -> None:
+    """Each name of the import on its own: one that cannot be imported is bound to a ``Missing``.
+
+    ``file`` is the name its code compiles under; ``missing`` gets each module that failed
+    (True when imported with ``*``).
+    """
     if isinstance(node, ast.Import):
         parts: list[ast.stmt] = [ast.Import([alias]) for alias in node.names]
     else:
@@ -77,7 +86,7 @@ def _import(node: ast.Import | ast.ImportFrom, file: Path, namespace: dict, miss
     for part, alias in zip(parts, node.names, strict=True):
         ast.copy_location(part, node)
         try:
-            exec(compile(ast.Module([part], []), str(file), "exec"), namespace)
+            exec(compile(ast.Module([part], []), file, "exec"), namespace)
         except (Exception, SystemExit):  # an installed module may fail at import too
             source = alias.name if isinstance(node, ast.Import) else "." * node.level + (node.module or "")
             star = alias.name == "*"

@@ -5,9 +5,11 @@ a cross-correlation; gradients summed over the examples (no 1/m in this assignme
 
 - ``dlai.conv``: ``conv_forward(A_prev, W, b, hparameters) -> (Z, cache)`` with hparameters
   ``{"stride", "pad"}``, ``conv_backward(dZ, cache) -> (dA_prev, dW, db)``; checked with pad 1
-  and with pad 0 (the template's hint ``da_prev_pad[pad:-pad, pad:-pad, :]`` is empty at pad 0);
+  and with pad 0 (the template's hint ``da_prev_pad[pad:-pad, pad:-pad, :]`` is empty at pad 0,
+  which the error row names: the course's tests only use pad 2);
 - ``dlai.pool_max``, ``dlai.pool_average``: ``pool_forward(A_prev, hparameters, mode)`` with
-  hparameters ``{"stride", "f"}``, ``pool_backward(dA, cache, mode) -> dA_prev``.
+  hparameters ``{"stride", "f"}``, ``pool_backward(dA, cache, mode) -> dA_prev``; checked with
+  stride 2 and stride 1 (windows that start at ``h`` instead of ``h * stride`` are named).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from oracle.core.judgement import Outcome
+from oracle.course.calling.calls import Call, Raised, describe_exception
 from oracle.course.judging.bugs import gradient_bug, output_bug
 from oracle.course.reference import Reference, declare
 from oracle.courses.dlai.calls import cached_call
@@ -41,6 +45,41 @@ def pool(A: Any, *, f: int, stride: int, mode: str) -> Any:
     return jax.lax.reduce_window(A, 0.0, jax.lax.add, window, strides, "VALID") / (f * f)
 
 
+def pool_unstrided(A: Any, *, f: int, stride: int, mode: str) -> Any:
+    """A bug's model: the backward's windows start at h and w (stride 1), as many as the forward's."""
+    n_H, n_W = (A.shape[1] - f) // stride + 1, (A.shape[2] - f) // stride + 1
+    return pool(A, f=f, stride=1, mode=mode)[:, :n_H, :n_W, :]
+
+
+EMPTY_UNPAD = (
+    "known bug: at pad 0, da_prev_pad[pad:-pad, pad:-pad, :] is empty (-0 is 0): the template's hint "
+    "holds for pad > 0 only (the course's tests use pad 2); da_prev_pad[pad:pad + n_H_prev, ...] "
+    "works for any pad"
+)
+
+
+def naming_empty_unpad(call: Call) -> Call:
+    """``call``, whose error at pad 0 from an empty ``[pad:-pad]`` slice names the template's hint."""
+
+    def named(
+        names: Sequence[str],
+        impl: Sequence[Any],
+        inputs: Sequence[Any],
+        upstream: Any,
+        settings: Mapping[str, Any],
+    ) -> Outcome:
+        try:
+            return call(names, impl, inputs, upstream, settings)
+        except Raised as raised:
+            message = str(raised.exc)
+            empty = "from shape (0," in message or "shape (0," in message or "size 0" in message
+            if settings.get("pad") != 0 or not isinstance(raised.exc, ValueError) or not empty:
+                raise
+            return Outcome(error=f"{raised.stage} raised {describe_exception(raised.exc)}; {EMPTY_UNPAD}")
+
+    return named
+
+
 def hyper(keys: Sequence[str]) -> Any:
     """The forward's arguments: the arrays, then the hparameters dict (a fresh one each call)."""
 
@@ -50,11 +89,13 @@ def hyper(keys: Sequence[str]) -> Any:
     return build
 
 
+CONV_CALL = cached_call("conv_forward", "conv_backward", forward_args=hyper(("stride", "pad")))
 declare(
     Reference(
         "dlai.conv", "dlai", conv, ("A_prev", "W", "b"),
         (((2, 4, 4, 3), (3, 3, 3, 2), (1, 1, 1, 2)), ((2, 5, 5, 2), (2, 2, 2, 3), (1, 1, 1, 3))),
-        normal, call=cached_call("conv_forward", "conv_backward", forward_args=hyper(("stride", "pad"))),
+        normal,
+        call=naming_empty_unpad(CONV_CALL),
         names=("conv_forward", "conv_backward"),
         settings=({"stride": 1, "pad": 1}, {"stride": 2, "pad": 0}),
         bugs=(
@@ -76,5 +117,7 @@ for _mode in ("max", "average"):
             call=POOL_CALL,
             names=("pool_forward", "pool_backward"),
             settings=({"f": 2, "stride": 2, "mode": _mode}, {"f": 3, "stride": 1, "mode": _mode}),
+            bugs=(gradient_bug("pool_backward's windows start at h and w, not h * stride and w * stride",
+                               pool_unstrided),),
         )
     )  # fmt: skip

@@ -174,6 +174,21 @@ def l_sample(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarr
     return [*values, rng.integers(0, 2, (1, m)).astype(np.float64)]
 
 
+KEYED_2017 = (
+    "grads keyed as in the 2017 notebook (grads['dA' + str(l + 1)] holds layer l + 1's dA_prev: dA1 is "
+    "X's gradient, no dA0); judged so"
+)
+
+
+def shifted_keys(returned: Any, layers: int) -> tuple[Any, str]:
+    """The 2017 template's dA keys, one up (``dA1`` for X ... ``dA{L}``), read as today's ``dA0..``."""
+    if not isinstance(returned, Mapping) or "dA0" in returned or f"dA{layers}" not in returned:
+        return returned, ""
+    moved = {k: v for k, v in returned.items() if not k.startswith("dA")}
+    moved.update({f"dA{k - 1}": returned[f"dA{k}"] for k in range(1, layers + 1) if f"dA{k}" in returned})
+    return moved, KEYED_2017
+
+
 def l_model_call(
     names: Sequence[str],
     impl: Sequence[Any],
@@ -200,8 +215,9 @@ def l_model_call(
     after.watch("AL", given)
     after.watch("caches", caches)
     returned = step("L_model_backward", backward, given, copy_for_student(Y), caches)
+    returned, keyed_2017 = shifted_keys(returned, len(params) // 2)
     grads, problem = from_dict(returned, names, L_KEYS, "L_model_backward")
-    warning = notes(forward_edits, edited("L_model_backward", after))
+    warning = notes(forward_edits, edited("L_model_backward", after), keyed_2017)
     return Outcome(loss, grads, extras={"AL": kept(AL)}, problem=problem, warning=warning)
 
 
