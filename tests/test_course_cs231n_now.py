@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from oracle.cli import main
-from oracle.core.record import ERROR, MATCH, MISMATCH
+from oracle.core.record import ERROR, KINK, MATCH, MISMATCH
 
 SAMPLES = Path(__file__).parent / "course_samples"
 CONVNET = SAMPLES / "assignment2_convnet"
@@ -98,3 +98,71 @@ def test_the_untouched_convnet_template_is_not_implemented(tmp_path: Path) -> No
     assert code == 1 and len(frame) == 1
     (row,) = frame.itertuples()
     assert row.status == ERROR and row.detail.startswith("not implemented: ThreeLayerConvNet.loss is still")
+
+
+BANNER = "    " + "#" * 75 + "\n"
+
+
+def stub_2025(signature: str, initial: str, todo: str, returned: str) -> str:
+    """A 2025-style stub: the docstring, the initial values, a TODO and the closing banner; no pass."""
+    return (
+        f"def {signature}:\n"
+        '    """What the layer computes (the assignment says)."""\n'
+        f"    {initial}\n\n{BANNER}    # TODO: {todo}\n{BANNER}"
+        f"    #{'END OF YOUR CODE':^73}#\n{BANNER}    return {returned}\n"
+    )
+
+
+POOL_FORWARD = """import numpy as np
+
+
+def max_pool_forward_naive(x, pool_param):
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    N, C, H, W = x.shape
+    out = np.zeros((N, C, 1 + (H - ph) // s, 1 + (W - pw) // s))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * s : i * s + ph, j * s : j * s + pw].max(axis=(2, 3))
+    return out, (x, pool_param)
+
+
+"""
+
+
+def test_2025_stubs_without_pass_are_not_implemented(tmp_path: Path) -> None:
+    # In 2025 the first assignment's layers.py holds the second's layers as stubs with no pass;
+    # one student did max pooling's forward only, and svm_loss says to copy it from elsewhere.
+    layers = tmp_path / "layers.py"
+    layers.write_text(
+        POOL_FORWARD
+        + stub_2025("max_pool_backward_naive(dout, cache)", "dx = None", "Implement the backward pass", "dx")
+        + "\n\n"
+        + stub_2025("svm_loss(x, y)", "loss, dx = None, None", "Copy over your solution from A1.", "loss, dx")
+    )
+    code, frame = run_check(tmp_path / "c.csv", layers)
+    assert code == 1 and set(frame.target) == {"max_pool_naive", "svm_loss"}
+    assert len(frame) == 2 and set(frame.status) == {ERROR}
+    details = dict(zip(frame.target, frame.detail, strict=True))
+    assert details["max_pool_naive"] == (
+        "not implemented: max_pool_backward_naive is still the assignment's template "
+        "(it keeps the template's placeholders and returns dx as initialized)"
+    )
+    assert details["svm_loss"].startswith("not implemented: svm_loss is still the assignment's template")
+
+
+def test_a_finished_function_that_keeps_the_closing_banner_is_judged(tmp_path: Path) -> None:
+    done = stub_2025(
+        "max_pool_backward_naive(dout, cache)",
+        "dx = None\n    x, pool_param = cache\n    dx = np.zeros_like(x)\n"
+        "    for n, c, i, j in np.ndindex(*dout.shape):\n"
+        "        ph, pw, s = pool_param['pool_height'], pool_param['pool_width'], pool_param['stride']\n"
+        "        window = x[n, c, i * s : i * s + ph, j * s : j * s + pw]\n"
+        "        r, q = np.unravel_index(np.argmax(window), window.shape)\n"
+        "        dx[n, c, i * s + r, j * s + q] += dout[n, c, i, j]",
+        "Implement the backward pass",
+        "dx",
+    )
+    layers = tmp_path / "layers.py"
+    layers.write_text(POOL_FORWARD + done)
+    code, frame = run_check(tmp_path / "c.csv", layers)
+    assert code == 0 and set(frame.status) <= {MATCH, KINK} and len(frame) > 1
