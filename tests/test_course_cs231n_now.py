@@ -166,3 +166,35 @@ def test_a_finished_function_that_keeps_the_closing_banner_is_judged(tmp_path: P
     layers.write_text(POOL_FORWARD + done)
     code, frame = run_check(tmp_path / "c.csv", layers)
     assert code == 0 and set(frame.status) <= {MATCH, KINK} and len(frame) > 1
+
+
+def test_2025_first_assignment_net_without_normalization_and_dropout_says_not_implemented(
+    tmp_path: Path,
+) -> None:
+    # 2025 moved the net to the first assignment; its normalization and dropout come with the second.
+    code, frame = run_check(tmp_path / "c.csv", SAMPLES / "nets_2025_a1.py")
+    assert code == 1
+    assert set(frame[frame.target == "FullyConnectedNet"].status) == {MATCH}
+    options = frame[frame.target.str.startswith("FullyConnectedNet+")]
+    assert sorted(options.target) == [f"FullyConnectedNet+{v}" for v in ("batchnorm", "dropout", "layernorm")]
+    assert set(options.status) == {ERROR}  # one row each
+    assert options.detail.str.match(r"not implemented: FullyConnectedNet\(\w+=.*\) changes nothing").all()
+    yet = "the code of FullyConnectedNet has no (?:normalization|dropout) yet"
+    assert options.detail.str.contains(yet).all()
+
+
+def test_a_normalization_called_under_a_condition_that_never_holds_is_a_bug(tmp_path: Path) -> None:
+    # A layer norm the code reaches for but never applies: the option is attempted, so a mismatch.
+    text = (SAMPLES / "nets_2025_a1.py").read_text()
+    old = "            if i < self.num_layers:\n                h = h * relu_mask\n"
+    assert text.count(old) == 1
+    new = (
+        '            if i < self.num_layers and self.normalization == "layer_norm":\n'
+        "                h, _ = layernorm_forward(h, 1.0, 0.0, {})\n" + old
+    )
+    sample = tmp_path / "fc_net.py"
+    sample.write_text(text.replace(old, new))
+    code, frame = run_check(tmp_path / "c.csv", sample, "--target", "FullyConnectedNet+layernorm")
+    assert code == 1 and set(frame.status) == {MISMATCH}
+    assert frame.detail.str.contains(r"normalization='layernorm'\) changes nothing").all()
+    assert not frame.detail.str.contains("not implemented").any()

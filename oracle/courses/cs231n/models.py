@@ -137,7 +137,8 @@ def _declare(name: str, student: str, hidden: Sequence[int], norm: str, options:
     fn = functools.partial(net_loss, names=tuple(names), layers=layers, norm=norm)
     reference = Reference(
         name, MODEL, fn, tuple(names), (tuple(shapes),), _sampler(len(names)),
-        call=net_call(student, options), names=(student,), settings=({"reg": REG, **sizes},),
+        call=net_call(student, options, _PLAIN if norm else None), names=(student,),
+        settings=({"reg": REG, **sizes},),
         adapt=functools.partial(infer, fn=fn), aux=True, upstream=False, bugs=net_bugs(fn, names, N),
     )  # fmt: skip
     declare(reference)
