@@ -198,3 +198,33 @@ def test_a_normalization_called_under_a_condition_that_never_holds_is_a_bug(tmp_
     assert code == 1 and set(frame.status) == {MISMATCH}
     assert frame.detail.str.contains(r"normalization='layernorm'\) changes nothing").all()
     assert not frame.detail.str.contains("not implemented").any()
+
+
+def test_a_2025_net_whose_init_has_no_gamma_yet_is_not_implemented(tmp_path: Path) -> None:
+    text = (SAMPLES / "nets_2025_a1.py").read_text()
+    old = "            if i < self.num_layers - 1 and normalization is not None:\n"
+    assert text.count(old) == 1
+    sample = tmp_path / "fc_net.py"
+    sample.write_text(text.replace(old, "            if False:\n"))
+    code, frame = run_check(tmp_path / "c.csv", sample, "--target", "FullyConnectedNet+batchnorm")
+    assert code == 1 and len(frame) == 1 and set(frame.status) == {ERROR}
+    assert frame.detail.str.match(r"not implemented: FullyConnectedNet.params has no gamma1, beta1").all()
+    assert frame.detail.str.endswith("the code of FullyConnectedNet has no normalization yet").all()
+
+
+def test_a_batch_norm_reading_its_running_mean_in_test_mode_is_run_after_training(tmp_path: Path) -> None:
+    # The running averages exist once the net has trained, as in the course; the check's loss(X)
+    # (test mode) came first on a fresh net: a KeyError on correct code.
+    text = (SAMPLES.parent / "course_samples" / "nets_2018.py").read_text()
+    old = "        mu = a.mean(axis=axis, keepdims=True)\n"
+    assert text.count(old) == 1
+    new = (
+        old + '        if norm == "batchnorm" and bn_param["mode"] == "train":\n'
+        '            bn_param["running_mean"] = mu\n'
+        '        if norm == "batchnorm" and bn_param["mode"] == "test":\n'
+        '            mu = bn_param["running_mean"]\n'
+    )
+    sample = tmp_path / "fc_net.py"
+    sample.write_text(text.replace(old, new))
+    code, frame = run_check(tmp_path / "c.csv", sample, "--target", "FullyConnectedNet+batchnorm")
+    assert code == 0 and set(frame.status) == {MATCH}

@@ -25,11 +25,16 @@ def mentions(cls: Any, words: Sequence[str]) -> bool:
     A word of three letters or fewer must be a whole part of a name between underscores
     (``affine_bn_relu_forward``); a longer one may be anywhere in it (``dropout_param``).
     """
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    except (OSError, TypeError, SyntaxError, IndentationError):
-        return True  # nothing to read: not called unfinished
-    methods = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name != "__init__"]
+    methods = []
+    # each method's own source (the class's would need its module, which the check has forgotten)
+    for klass in inspect.getmro(cls)[:-1]:
+        for key, value in vars(klass).items():
+            if key == "__init__" or not inspect.isfunction(value):
+                continue
+            try:
+                methods.append(ast.parse(textwrap.dedent(inspect.getsource(value))))
+            except (OSError, TypeError, SyntaxError, IndentationError):
+                return True  # nothing to read: not called unfinished
     for method in methods:
         for name in _names(method):
             parts = name.lower().split("_")
@@ -41,6 +46,8 @@ def mentions(cls: Any, words: Sequence[str]) -> bool:
 def _names(node: ast.AST) -> Iterator[str]:
     """Names, attributes and strings in ``node``, the starter's mode lines left out."""
     if isinstance(node, ast.stmt) and _sets_mode(node):
+        return
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):  # a docstring
         return
     if isinstance(node, ast.Name):
         yield node.id
