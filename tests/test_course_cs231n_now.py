@@ -228,3 +228,55 @@ def test_a_batch_norm_reading_its_running_mean_in_test_mode_is_run_after_trainin
     sample.write_text(text.replace(old, new))
     code, frame = run_check(tmp_path / "c.csv", sample, "--target", "FullyConnectedNet+batchnorm")
     assert code == 0 and set(frame.status) == {MATCH}
+
+
+DROPOUT = """import numpy as np
+
+
+def dropout_forward(x, dropout_param):
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+    mask = None
+    if mode == "train":
+        mask = (np.random.rand(*x.shape) < p) / p
+        out = x * mask
+    elif mode == "test":
+        out = x
+    return out.astype(x.dtype, copy=False), (dropout_param, mask)
+
+
+def dropout_backward(dout, cache):
+    dropout_param, mask = cache
+    if dropout_param["mode"] == "train":
+        return dout * mask
+    return dout
+"""
+
+
+def test_a_dropout_mask_drawn_with_randn_is_named_as_such(tmp_path: Path) -> None:
+    layers = tmp_path / "layers.py"
+    layers.write_text(DROPOUT.replace("np.random.rand(*x.shape) < p", "np.random.randn(*x.shape) < p"))
+    code, frame = run_check(tmp_path / "c.csv", layers)
+    assert code == 1
+    wrong = frame[frame.status != MATCH]
+    assert len(wrong) >= 1 and set(wrong.input) == {"x"}
+    assert wrong.detail.str.contains("known bug: the mask is drawn with np.random.randn").all()
+    assert not frame.detail.str.contains("1 - keep").any()
+
+
+def test_a_dropout_mask_keeping_1_minus_p_is_still_named_so(tmp_path: Path) -> None:
+    layers = tmp_path / "layers.py"
+    layers.write_text(DROPOUT.replace("np.random.rand(*x.shape) < p", "np.random.rand(*x.shape) > p"))
+    code, frame = run_check(tmp_path / "c.csv", layers)
+    wrong = frame[frame.status != MATCH]
+    assert code == 1 and len(wrong) == 2  # both cases: p = 0.3 and p = 0.8
+    assert wrong.detail.str.contains("known bug: the mask and the scale disagree on p").all()
+    assert not frame.detail.str.contains("randn").any()
+
+
+def test_a_correct_dropout_matches(tmp_path: Path) -> None:
+    layers = tmp_path / "layers.py"
+    layers.write_text(DROPOUT)
+    code, frame = run_check(tmp_path / "c.csv", layers)
+    assert code == 0 and set(frame.status) == {MATCH}
