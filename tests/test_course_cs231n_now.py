@@ -280,3 +280,26 @@ def test_a_correct_dropout_matches(tmp_path: Path) -> None:
     layers.write_text(DROPOUT)
     code, frame = run_check(tmp_path / "c.csv", layers)
     assert code == 0 and set(frame.status) == {MATCH}
+
+
+def test_a_net_calling_a_layer_still_stubbed_in_its_layers_file_is_not_implemented(tmp_path: Path) -> None:
+    # 2025: a first-assignment net done ahead, whose batchnorm_forward is still the stub there.
+    text = (SAMPLES / "nets_2025_a1.py").read_text()
+    old = "            relu_mask = h > 0\n"
+    assert text.count(old) == 1
+    call = (
+        '            if self.normalization == "batchnorm" and i < self.num_layers:\n'
+        '                g, b = self.params["gamma%d" % i], self.params["beta%d" % i]\n'
+        "                h, _ = batchnorm_forward(h, g, b, self.bn_params[i - 1])\n"
+    )
+    stub = stub_2025(
+        "batchnorm_forward(x, gamma, beta, bn_param)", "out, cache = None, None", "the forward", "out, cache"
+    )
+    sample = tmp_path / "fc_net.py"
+    sample.write_text(text.replace(old, call + old) + "\n\n" + stub)
+    code, frame = run_check(tmp_path / "c.csv", sample, "--target", "FullyConnectedNet+batchnorm")
+    assert code == 1 and len(frame) == 1 and set(frame.status) == {ERROR}
+    assert frame.detail.iloc[0].startswith(
+        "not implemented: FullyConnectedNet built with it calls batchnorm_forward, which is still the "
+        "assignment's template"
+    )

@@ -36,7 +36,7 @@ from oracle.course.calling.calls import (
     step,
 )
 from oracle.course.calling.fd import with_points
-from oracle.courses.cs231n.attempted import mentions
+from oracle.courses.cs231n.attempted import mentions, template_called
 
 # --------------------------------------------------------------------- networks
 
@@ -176,6 +176,8 @@ def net_call(
     ) -> Outcome:
         params, (X, y) = inputs[: len(names)], inputs[len(names) : len(names) + 2]
         net = Net(name, impl[0], names, settings, chosen)
+        if plain is not None:
+            _no_template(net, norm_words(net.kwargs))
         loss_zero, _ = net.loss_and_grads(params, X, y, 0.0)
         value, grads = net.loss_and_grads(params, X, y, float(settings["reg"]))
         # test mode after training, as the course runs it (a batch norm's running averages exist then)
@@ -186,6 +188,15 @@ def net_call(
         return Outcome(value, grads, extras=extras)
 
     return call
+
+
+def _no_template(net: Net, words: Sequence[str]) -> None:
+    """``not implemented`` when the net calls a layer of the option that is still the template."""
+    reason = template_called(type(net.net), words)
+    if reason:
+        raise Unfinished(
+            f"{net.name} built with it calls {reason.replace(' is still', ', which is still', 1)}"
+        )
 
 
 def _normalized_or_not(
@@ -230,6 +241,7 @@ def fd_net_call(name: str, options: Mapping[str, Any], plain: Mapping[str, Any] 
         settings: Mapping[str, Any],
     ) -> Outcome:
         net = Net(name, impl[0], names, settings, chosen)
+        _no_template(net, ("dropout",))
         params, (X, y) = inputs[: len(names)], inputs[len(names) : len(names) + 2]
         value, grads = net.loss_and_grads(params, X, y, float(settings["reg"]))
         if plain is not None:
@@ -242,6 +254,7 @@ def fd_net_call(name: str, options: Mapping[str, Any], plain: Mapping[str, Any] 
     def forward(impl: Sequence[Any], settings: Mapping[str, Any]) -> Callable[[Sequence[Any]], Any]:
         names = settings["names"]
         net = Net(name, impl[0], names, settings, chosen)
+        _no_template(net, ("dropout",))
 
         def evaluate(arrays: Sequence[Any]) -> Any:
             params, (X, y) = arrays[: len(names)], arrays[len(names) : len(names) + 2]
