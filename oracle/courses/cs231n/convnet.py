@@ -33,7 +33,7 @@ from oracle.courses.cs231n.classifiers import REG
 from oracle.courses.cs231n.models import MODEL, infer, net_bugs, net_loss
 
 N, IMAGE, F, FILTER, HIDDEN, C = 3, (2, 6, 6), 3, 3, 5, 4  # batch, (C, H, W), filters, size, hidden, classes
-NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
+PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
 
 
 def conv_scores(params: Mapping[str, Any], X: Any) -> Any:
@@ -57,21 +57,23 @@ def _shapes() -> tuple[Shape, ...]:
 
 def _sample(rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
     """The parameters standard normal scaled by 1/2, the images standard normal, labels in range(C)."""
-    params = [0.5 * rng.standard_normal(s) for s in shapes[: len(NAMES)]]
-    images, (n,) = shapes[len(NAMES) :]
+    params = [0.5 * rng.standard_normal(s) for s in shapes[: len(PARAMS)]]
+    images, (n,) = shapes[len(PARAMS) :]
     return [*params, rng.standard_normal(images), rng.integers(0, C, n).astype(np.int64)]
 
 
 def _declare() -> None:
-    fn = functools.partial(net_loss, names=NAMES, layers=3, scorer=conv_scores)
+    fn = functools.partial(net_loss, names=PARAMS, layers=3, scorer=conv_scores)
     options = {"num_filters": F, "filter_size": FILTER}
     settings = {"reg": REG, "D": IMAGE, "H": HIDDEN, "C": C}
     reference = Reference(
-        "ThreeLayerConvNet", MODEL, fn, NAMES, (_shapes(),), _sample,
+        "ThreeLayerConvNet", MODEL, fn, PARAMS, (_shapes(),), _sample,
         call=net_call("ThreeLayerConvNet", options), names=("ThreeLayerConvNet",), settings=(settings,),
-        adapt=functools.partial(infer, fn=fn), aux=True, upstream=False, bugs=net_bugs(fn, NAMES, N),
+        adapt=functools.partial(infer, fn=fn), aux=True, upstream=False, bugs=net_bugs(fn, PARAMS, N),
     )  # fmt: skip
     declare(reference)
 
 
 _declare()
+
+NAMES = frozenset(("ThreeLayerConvNet",))
