@@ -26,7 +26,7 @@ from oracle.cli import main
 from oracle.core.record import COLUMNS, ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, NONFINITE
 from oracle.course.judging.samplers import with_zeros
 from oracle.course.registry import BUILTIN, COURSE_OF, REFERENCES, register_reference
-from oracle.courses.cs231n import classifiers, models, sequence, vision
+from oracle.courses.cs231n import classifiers, convnet, models, sequence, vision
 
 SAMPLES = Path(__file__).parent / "course_samples"
 BASIC = (
@@ -34,6 +34,7 @@ BASIC = (
     - sequence.NAMES
     - classifiers.NAMES
     - models.NAMES
+    - convnet.NAMES
     - vision.NAMES
 )  # the lecture's targets, in correct.py and buggy.py
 

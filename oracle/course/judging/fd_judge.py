@@ -191,6 +191,8 @@ class FdJudgement:
             f"judge fd: <d{name}, v> against central differences of your forward along "
             f"{DIRECTIONS} random unit directions v (worst_index: which v)"
         )
+        if self.student.error.startswith(NOT_IMPLEMENTED):
+            what = ""  # nothing was judged: the row says only that (and is one row, once_if_unfinished)
         record.detail = "; ".join(part for part in (what, record.detail) if part)
         return record
 

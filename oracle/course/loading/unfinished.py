@@ -35,8 +35,12 @@ import re
 import textwrap
 from typing import Any
 
-# A comment marking where the student's code goes: "### START CODE HERE ###", "# YOUR CODE HERE".
-COMMENT_MARKER = re.compile(r"#.*\b(START CODE HERE|YOUR CODE HERE|START OF YOUR CODE)\b", re.IGNORECASE)
+# A comment marking where the student's code goes: "### START CODE HERE ###", "# YOUR CODE HERE", or
+# the banner closing it, all CS231n's 2025 stubs keep ("# TODO: Copy over your solution from A1." then
+# "#   END OF YOUR CODE   #", with neither pass nor a start banner).
+COMMENT_MARKER = re.compile(
+    r"#.*\b(START CODE HERE|YOUR CODE HERE|START OF YOUR CODE|END OF YOUR CODE)\b", re.IGNORECASE
+)
 EMPTY_CALLS = frozenset({"zeros", "zeros_like", "empty", "empty_like", "dict", "list", "tuple"})
 
 

@@ -4,12 +4,13 @@ Importing this package declares its targets, one module per part of the course:
 
 - ``basic``: the lecture's gates, ``layers.py``'s elementwise pairs and the two losses;
 - ``classifiers``: assignment 1's linear classifiers; ``models``: ``TwoLayerNet``, ``FullyConnectedNet``;
+- ``convnet``: assignment 2's ``ThreeLayerConvNet``;
 - ``sequence``: assignment 3's ``rnn_layers.py``;
 - ``vision``: assignment 2's conv, pooling, the norms, dropout and ``layer_utils.py``.
 """
 
 from oracle.course.reference import Course
-from oracle.courses.cs231n import basic, classifiers, cython_stand_ins, models, sequence
+from oracle.courses.cs231n import basic, classifiers, convnet, cython_stand_ins, models, sequence
 from oracle.courses.cs231n import vision as vision
 
 COURSE = Course(
@@ -27,4 +28,4 @@ COURSE = Course(
     stand_ins={"im2col_cython": cython_stand_ins},  # fast_layers.py's extension, when not built
 )
 
-__all__ = ["COURSE", "basic", "classifiers", "models", "sequence", "vision"]
+__all__ = ["COURSE", "basic", "classifiers", "convnet", "models", "sequence", "vision"]

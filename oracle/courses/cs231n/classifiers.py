@@ -29,7 +29,7 @@ from oracle.course.judging.bugs import gradient_bug, output_bug
 from oracle.course.judging.conventions import epsilon_in_log, joined, regularization
 from oracle.course.reference import Reference, Shape, declare
 from oracle.courses.cs231n.basic import softmax_loss
-from oracle.courses.cs231n.calls_models import classifier_call
+from oracle.courses.cs231n.calls_classifiers import classifier_call
 
 CLASSIFIER = "classifier"
 REG = 0.25

@@ -68,12 +68,17 @@ def net_loss(
     data_grad: float = 1.0,
     reg_grad: float = 1.0,
     bias_reg: float = 0.0,
+    scorer: Any = None,
     **sizes: Any,
 ) -> tuple[Any, dict[str, Any]]:
-    """The loss at ``reg`` and the extras (scores, loss at reg = 0); the keyword factors model bugs."""
+    """The loss at ``reg`` and the extras (scores, loss at reg = 0); the keyword factors model bugs.
+
+    ``scorer(params, X)`` gives the scores of another architecture (``convnet``); the
+    default is the fully connected one of ``layers`` and ``norm``.
+    """
     params = dict(zip(names, arrays, strict=False))
     X, y = arrays[len(names)], arrays[len(names) + 1]
-    scores = scores_of(params, X, layers, norm)
+    scores = scorer(params, X) if scorer else scores_of(params, X, layers, norm)
     data = softmax_loss(scores, y, eps)
     weights = [params[f"W{k}"] for k in range(1, layers + 1)]
     penalty = (0.5 if half else 1.0) * reg * sum(jnp.sum(w * w) for w in weights)
@@ -96,9 +101,10 @@ def infer(
         student.out, student.extras.get("loss at reg 0"), squares, float(settings["reg"]), dtype
     )
     X, y = inputs[len(names)], inputs[len(names) + 1]
-    scores = np.asarray(
-        scores_of({k: jnp.asarray(v) for k, v in params.items()}, jnp.asarray(X), layers, norm)
-    )
+    arrays, scorer = {k: jnp.asarray(v) for k, v in params.items()}, fn.keywords.get("scorer")
+    if scorer is None:
+        scorer = functools.partial(scores_of, layers=layers, norm=norm)
+    scores = np.asarray(scorer(arrays, jnp.asarray(X)))
     eps, eps_note = epsilon_in_log(student.extras.get("loss at reg 0"), scores, y, dtype)
     student.warning = joined(student.warning, note, eps_note)
     return {**settings, "half": half, "eps": eps}
@@ -129,7 +135,18 @@ def _declare(name: str, student: str, hidden: Sequence[int], norm: str, options:
     shapes += [(N, D), (N,)]  # X and y
     sizes = {"D": D, "C": C, "H": hidden[0], "hidden": tuple(hidden)}
     fn = functools.partial(net_loss, names=tuple(names), layers=layers, norm=norm)
-    bugs = (
+    reference = Reference(
+        name, MODEL, fn, tuple(names), (tuple(shapes),), _sampler(len(names)),
+        call=net_call(student, options, _PLAIN if norm else None), names=(student,),
+        settings=({"reg": REG, **sizes},),
+        adapt=functools.partial(infer, fn=fn), aux=True, upstream=False, bugs=net_bugs(fn, names, N),
+    )  # fmt: skip
+    declare(reference)
+
+
+def net_bugs(fn: Any, names: Sequence[str], n: int) -> tuple[Any, ...]:
+    """The classic bugs of a network's loss: the regularization's gradient, the biases', the 1/N."""
+    return (
         gradient_bug(
             "the regularization gradient is missing", functools.partial(fn, reg_grad=0.0), _weights(names)
         ),
@@ -150,16 +167,10 @@ def _declare(name: str, student: str, hidden: Sequence[int], norm: str, options:
             functools.partial(fn, bias_reg=1.0),
         ),
         gradient_bug(
-            f"the data gradient is not divided by N = {N}", functools.partial(fn, data_grad=float(N))
+            f"the data gradient is not divided by N = {n}", functools.partial(fn, data_grad=float(n))
         ),
         output_bug("the loss has no regularization term", lambda *a, **s: fn(*a, **{**s, "reg": 0.0})[0]),
     )
-    reference = Reference(
-        name, MODEL, fn, tuple(names), (tuple(shapes),), _sampler(len(names)),
-        call=net_call(student, options), names=(student,), settings=({"reg": REG, **sizes},),
-        adapt=functools.partial(infer, fn=fn), aux=True, upstream=False, bugs=bugs,
-    )  # fmt: skip
-    declare(reference)
 
 
 def _weights(names: Sequence[str]) -> list[str]:

@@ -74,9 +74,25 @@ def _mask(judged: Suspect) -> np.ndarray:
     return np.asarray(judged.settings["mask"])
 
 
+def normal_cdf(k: float) -> float:
+    """P(z < k) for a standard normal z: the fraction a ``np.random.randn(...) < k`` mask keeps."""
+    return 0.5 * (1.0 + math.erf(k / math.sqrt(2.0)))
+
+
+def _fits(judged: Suspect, fraction: np.ndarray, keep: float, other: float) -> bool:
+    """The fraction kept is plausible for ``keep`` and nearer to it than to ``other``."""
+    f = float(fraction)
+    return plausible(f, keep, judged.inputs[0].size) and abs(f - keep) < abs(f - other)
+
+
 def _mask_for_the_other_p(judged: Suspect, fraction: np.ndarray) -> bool:
-    keep = 1.0 - judged.settings["keep"]
-    return plausible(float(fraction), keep, judged.inputs[0].size)
+    keep = judged.settings["keep"]
+    return _fits(judged, fraction, 1.0 - keep, normal_cdf(keep))
+
+
+def _mask_drawn_with_randn(judged: Suspect, fraction: np.ndarray) -> bool:
+    keep = judged.settings["keep"]
+    return _fits(judged, fraction, normal_cdf(keep), 1.0 - keep)
 
 
 def _test_mode_scales(judged: Suspect, test_out: np.ndarray) -> bool:
@@ -113,6 +129,12 @@ BUGS = (
         "the mask and the scale disagree on p: the mask keeps units with probability 1 - keep",
         KEPT,
         _mask_for_the_other_p,
+    ),
+    Bug(
+        "the mask is drawn with np.random.randn (normal) instead of np.random.rand (uniform): "
+        "randn(...) < keep keeps a unit with probability P(z < keep), not keep",
+        KEPT,
+        _mask_drawn_with_randn,
     ),
     Bug(
         "test mode scales the input (inverted dropout's test mode is the identity)",
