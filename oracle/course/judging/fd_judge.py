@@ -61,12 +61,10 @@ def judge_fd_target(
     """
     runner = runner or in_process(impl)
     problem = ref.settings_for(0).get(PROBLEM, "")
-    # A problem read off the source is an unfinished template (error) or code this judge cannot
-    # call, such as a forward taking a string after its parameter dict (unchecked: not the student's fault)
-    unfinished = problem.startswith(NOT_IMPLEMENTED)
-    found, status, error = (
-        ([], ERROR if unfinished else UNCHECKED, problem) if problem else _layouts(ref, runner, dtype)
-    )
+    # a problem read off the source: an unfinished template (error), or code this judge cannot call
+    # (unchecked), such as a forward taking a string after its parameter dict
+    status = ERROR if problem.startswith(NOT_IMPLEMENTED) else UNCHECKED
+    found, status, error = ([], status, problem) if problem else _layouts(ref, runner, dtype)
     if error:
         return [_error_record(ref, dtype, error, replay(seeds[0]) if seeds else "", status)]
     records = [
