@@ -9,9 +9,12 @@ hangs where its own time limit cannot reach.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import socket
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -23,7 +26,18 @@ from oracle.course.isolation.sessions import Options
 from oracle.engines import channel, plugin, remote
 from oracle.engines.checking import check_module, engines_of
 from oracle.engines.rules import ASSIGNS
-from tests.test_engines import SAMPLES, load
+
+SAMPLES = Path(__file__).parent / "engine_samples"
+
+
+def load(name: str) -> ModuleType:
+    """A sample engine file imported as a module of its own (as ``tests/test_engines.py`` does)."""
+    spec = importlib.util.spec_from_file_location(f"engine_sample_{name}", SAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def rows(name: str, graphs: int, isolate: bool, **options: object) -> dict[str, list]:
