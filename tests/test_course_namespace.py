@@ -93,3 +93,41 @@ def test_an_import_named_after_a_system_folder_never_makes_the_disk_readable(tmp
     assert Path("/") not in roots and all(Path.home().resolve() not in [r, *r.parents][:1] for r in roots)
     assert tmp_path.resolve() in roots  # the folder that holds the assignment's own package still counts
     assert holder(work.parent, "usr") is None and holder(work.parent, "cs231n") == tmp_path.resolve()
+
+
+RELU_LAYER = """
+import numpy as np
+
+
+def relu_forward(x):
+    return np.maximum(0, x), x
+
+
+def relu_backward(dout, cache):
+    return dout * (cache > 0)
+"""
+NEEDS_A_LIBRARY = """
+import tensorkit_not_installed as tk
+
+
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    next_h = tk.tanh(x @ Wx + prev_h @ Wh + b)
+    return next_h, None
+"""
+
+
+def test_a_package_file_needing_a_library_not_installed_is_unchecked_not_failed(tmp_path: Path) -> None:
+    package = tmp_path / "assignment2" / "cs231n"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "layers.py").write_text(RELU_LAYER)
+    # the PyTorch half of an assignment: nothing hand-derived, and a library this Python lacks
+    (package / "rnn_layers_pytorch.py").write_text(NEEDS_A_LIBRARY)
+    (package / "broken.py").write_text("from .layers import relu_forward\nundefined_name + 1\n")
+    code, frame = check(tmp_path / "c.csv", tmp_path / "assignment2")
+    by_file = {f: set(rows.status) for f, rows in frame.groupby("file")}
+    assert by_file["cs231n/rnn_layers_pytorch.py"] == {"unchecked"}
+    assert "tensorkit_not_installed" in frame[frame.file == "cs231n/rnn_layers_pytorch.py"].detail.iloc[0]
+    assert by_file["cs231n/broken.py"] == {"error"}  # any other failure to import still fails
+    assert by_file["cs231n/layers.py"] == {"match"}
+    assert code == 1

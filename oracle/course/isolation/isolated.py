@@ -34,6 +34,7 @@ from oracle.course.isolation.sessions import (
 from oracle.course.isolation.settings import put_settings
 from oracle.course.isolation.specs import judge_registered
 from oracle.course.isolation.wire import Gone, ProtocolError, Timeout, get_outcome, text
+from oracle.course.loading.installed import load_status
 from oracle.course.reference import Reference
 
 
@@ -162,7 +163,7 @@ class Isolated:
             raise LoadFailed(stop.status, stop.detail) from None
         if "error" in reply:
             message = text(reply["error"]).replace(str(path.resolve()), shown)
-            raise LoadFailed(ERROR, message)
+            raise LoadFailed(load_status(message), message)
         try:
             listing = [
                 Found(

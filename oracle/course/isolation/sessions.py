@@ -24,12 +24,13 @@ from typing import Any
 
 from oracle.core.errors import UserError
 from oracle.core.judgement import Outcome
-from oracle.core.record import ERROR, Record
+from oracle.core.record import Record
 from oracle.course import check_target
 from oracle.course.isolation.provenance import defined_in
 from oracle.course.isolation.wire import ProtocolError, text
 from oracle.course.judging.cases import in_process
 from oracle.course.loading.finding import Target, find_targets, load_module, select_targets
+from oracle.course.loading.installed import load_status
 from oracle.course.registry import COURSES
 
 IMPORTING = 3  # importing a file gets this many timeouts
@@ -139,7 +140,7 @@ class InProcess:
             find = select_targets if strict else find_targets
             found = find(module, names, dtype, shown, self.options.course)
         except UserError as exc:
-            raise LoadFailed(ERROR, str(exc)) from None
+            raise LoadFailed(load_status(str(exc)), str(exc)) from None
         self.targets[index] = {t.ref.name: t for t in found}
         return [
             Found(index, t.ref.name, t.ref.kind, t.ref.op, t.problem, _owners(t.impl), course=t.course)
