@@ -231,3 +231,11 @@ def test_float32_rounding_in_a_saturated_tanh_is_not_a_mismatch():
     values = {"x": [-1.3102271556854248, -0.6125947833061218]}
     records = verdicts(graph, values, cotangent=[1.3132702112197876, 1.4127556085586548], dtype="float32")
     assert records["x"].status == MATCH
+
+
+def test_an_edge_detail_splits_back_into_its_start_and_the_rest():
+    from oracle.core.record import edge_detail, split_edge
+
+    start = edge_detail("hinge margins of exactly 0")
+    assert split_edge(f"{start}; student 1 vs jax 2") == (f"{start}; ", "student 1 vs jax 2")
+    assert split_edge("student 1 vs jax 2; central fd 2") == ("", "student 1 vs jax 2; central fd 2")

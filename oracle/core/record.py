@@ -23,6 +23,7 @@ TIMEOUT = "timeout"  # course checks in a worker process: the student's code did
 # guess, an engine API it cannot probe). Not the student's mistake, so not a failure.
 UNCHECKED = "unchecked"
 STATUSES = (MATCH, MISMATCH, KINK, NONFINITE, NONFINITE_BOTH, FORWARD_MISMATCH, ERROR, TIMEOUT, UNCHECKED)
+EDGE_CASE = "edge case"  # how a course row's detail starts when its inputs were an edge case
 FAILING = frozenset({MISMATCH, NONFINITE, FORWARD_MISMATCH, ERROR, TIMEOUT})
 
 
@@ -68,6 +69,19 @@ def to_frame(records: Iterable[Record], *, target: bool = False) -> pd.DataFrame
     rows = [dataclasses.asdict(r) for r in records]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.astype({"n_nodes": "int64", "seed": "Int64"})
+
+
+def edge_detail(edge_text: str) -> str:
+    """The start of a detail judged on edge inputs: ``edge case (TEXT)``, then ``; `` and the rest."""
+    return f"{EDGE_CASE} ({edge_text})"
+
+
+def split_edge(detail: str) -> tuple[str, str]:
+    """A detail's ``edge case (...); `` start (with its ``; ``, or "") and the rest."""
+    if detail.startswith(EDGE_CASE) and "; " in detail:
+        head, rest = detail.split("; ", 1)
+        return head + "; ", rest
+    return "", detail
 
 
 def shape_text(shape: tuple[int, ...]) -> str:

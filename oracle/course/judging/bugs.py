@@ -31,7 +31,7 @@ import numpy as np
 
 from oracle.core.compare import compare
 from oracle.core.judgement import Outcome, as_numbers
-from oracle.core.record import FORWARD_MISMATCH, KINK, MISMATCH, Record
+from oracle.core.record import FORWARD_MISMATCH, KINK, MISMATCH, Record, split_edge
 
 OUTPUT = "the forward output"  # the part of a bug that is the forward's output
 GRADIENTS = "every gradient"  # the part of a bug that may be any input's gradient
@@ -176,8 +176,7 @@ def name_bugs(
             if value is None or not _applies(bug, suspect, value):
                 continue
             if bug.kink:
-                edge = record.detail.split("; ")[0] + "; " if record.detail.startswith("edge case") else ""
-                record.status, record.detail = KINK, edge + bug.text
+                record.status, record.detail = KINK, split_edge(record.detail)[0] + bug.text
                 break
             named = KNOWN_BUG + bug.text
             if named not in record.detail:

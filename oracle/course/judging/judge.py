@@ -28,7 +28,7 @@ from oracle.core import finite_diff
 from oracle.core.compare import compare
 from oracle.core.finite_diff import agreement
 from oracle.core.judgement import Ladder, Outcome, judge_input
-from oracle.core.record import KINK, MATCH, MISMATCH, Record, shape_text
+from oracle.core.record import KINK, MATCH, MISMATCH, Record, edge_detail, shape_text
 from oracle.course.calling.calls import FD_KINDS, describe_exception
 from oracle.course.judging import bugs
 from oracle.course.judging.cases import (
@@ -117,7 +117,7 @@ class Judgement:
         )
         judge_input(ladder, record, name, self.student, self.jax)
         record.warning = self.student.warning
-        edge = f"edge case ({self.ref.edge_text})" if case.edge else ""
+        edge = edge_detail(self.ref.edge_text) if case.edge else ""
         record.detail = "; ".join(part for part in (edge, record.detail) if part)
         return record
 

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from oracle.core.record import KINK, MATCH, STATUSES, UNCHECKED, Record
+from oracle.core.record import KINK, MATCH, STATUSES, UNCHECKED, Record, split_edge
 from oracle.core.table import records_table
 from oracle.course.calling.calls import FD_KINDS, NOT_IMPLEMENTED
 from oracle.course.judging.conventions import CONVENTION
@@ -75,7 +75,7 @@ def target_summary(
             f"  {many(len(subgradients), 'row')} {verb} from JAX only on {where}, where your value is "
             "another valid subgradient: not errors (-v shows them)"
         )
-    named = Counter(_without_edge(r.detail) for r in kinks if "one-sided slopes" not in r.detail)
+    named = Counter(split_edge(r.detail)[1] for r in kinks if "one-sided slopes" not in r.detail)
     for text, n in named.items() if not verbose else ():
         lines.append(f"  {many(n, 'row')}, not errors (-v shows them): {text}")
     notes = Counter(part for r in records if r.warning for part in r.warning.split("; "))
@@ -86,8 +86,3 @@ def target_summary(
         else:
             lines.append(f"  warning ({share}, not a failure): {note}")
     return "\n".join(lines)
-
-
-def _without_edge(detail: str) -> str:
-    """A row's detail without the "edge case ...; " that says which inputs it was judged on."""
-    return detail.split("; ", 1)[1] if detail.startswith("edge case") and "; " in detail else detail
