@@ -7,7 +7,9 @@ format from here, so none of them imports another for it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -31,10 +33,17 @@ def rows_frame(index: int, records: list[list[Record]]) -> pd.DataFrame:
 
 def read_report(path: str | Path) -> pd.DataFrame:
     """A campaign CSV as written: text columns stay text (empty is ""), empty numbers are NaN."""
-    numbers = [c for c in CSV_COLUMNS if c not in TEXT_COLUMNS]
-    return pd.read_csv(
-        path,
-        dtype={c: str for c in TEXT_COLUMNS},
-        keep_default_na=False,
-        na_values={c: [""] for c in numbers},
-    )
+    return pd.read_csv(path, **_READ)
+
+
+def read_report_chunks(path: str | Path, rows: int) -> Iterator[pd.DataFrame]:
+    """The same, ``rows`` rows at a time."""
+    with pd.read_csv(path, chunksize=rows, **_READ) as chunks:
+        yield from chunks
+
+
+_READ: dict[str, Any] = {
+    "dtype": {c: str for c in TEXT_COLUMNS},
+    "keep_default_na": False,
+    "na_values": {c: [""] for c in CSV_COLUMNS if c not in TEXT_COLUMNS},
+}
