@@ -46,7 +46,8 @@ sandbox.Zygote.end = ending
 from oracle.cli import main
 code = main(sys.argv[1:])
 jax = sorted(m for m in sys.modules if m.partition(".")[0] in ("jax", "jaxlib"))
-print(json.dumps({"code": code, "checker": jax, **seen}))
+others = sorted(m for m in ("hypothesis", "oracle.strategies") if m in sys.modules)
+print(json.dumps({"code": code, "checker": jax, "others": others, **seen}))
 """
 
 
@@ -77,6 +78,7 @@ def test_a_warm_isolated_check_imports_no_jax_in_the_checker_the_zygote_or_the_w
     assert "jax" in cold["checker"]  # the probe sees JAX where it is: an empty cache needs it
     warm = probe(["check", str(path), "--out", str(tmp_path / "warm.csv"), *TARGETS], cache)
     assert warm["checker"] == []
+    assert warm["others"] == []  # nor Hypothesis, which only an engine's check uses
     assert warm["worker"] and warm["zygote"]  # a worker was ended, and both were read
     assert warm["worker"] == [False] * len(warm["worker"])
     assert warm["zygote"] == [False] * len(warm["zygote"])
