@@ -18,7 +18,7 @@ The variants run round-robin, so a slow spell of the shared machine hits them al
 breakdown (``breakdown``): one warm isolated check run in a process of its own that times
 its parts: the interpreter, the checker's imports (JAX among them), waiting for the
 zygote, JAX's references (or reading them from the cache), the rest (the student's code
-in the worker, judging, the CSV).
+in the worker, judging, the CSV), and whether the checker imported JAX at all.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ SAMPLES = ROOT / "tests" / "course_samples"
 SIZE = "10 targets, 3 seeds"
 BASELINE = "numeric check (the course's, 3 seeds)"
 GOALS = {"check, warm, isolated": 1.0, "check, every cache empty": 2.5}
+JAX = "JAX imported by the checker"  # in the breakdown: 1.0 if it was, 0.0 if not
 
 
 def synthesize(folder: Path) -> Path:
@@ -106,7 +107,8 @@ def run(quick: bool) -> list[Row]:
         goal = GOALS.get(name)
         note = f"goal <= {goal}x: {'met' if ratio(seconds, base) <= goal else 'MISSED'}" if goal else ""
         if name == "check, warm, isolated":
-            note += "; " + ", ".join(f"{k} {v:.2f} s" for k, v in parts.items())
+            note += "; " + ", ".join(f"{k} {v:.2f} s" for k, v in parts.items() if k != JAX)
+            note += f"; {JAX}: {'yes' if parts[JAX] else 'no'}"
         rows.append(Row("student_check", name, SIZE, rounds, seconds, ratio(seconds, base), note.strip("; ")))
     return rows
 
@@ -139,7 +141,8 @@ timed(cases, "run_jax", "references")
 timed(cases, "output_spec", "references")
 code = main(["check", sys.argv[1], "--out", sys.argv[2]])
 done = time.perf_counter()
-print(json.dumps({"imports": imported - start, "check": done - imported, **spent, "code": code}))
+jax = "jax" in sys.modules
+print(json.dumps({"imports": imported - start, "check": done - imported, **spent, "code": code, "jax": jax}))
 """
 
 
@@ -164,4 +167,5 @@ def breakdown(path: Path, work: Path, env: dict[str, str]) -> dict[str, float]:
         "waiting for the zygote": found["zygote"],
         "JAX references": found["references"],
         "the rest": rest,
+        JAX: 1.0 if found["jax"] else 0.0,
     }

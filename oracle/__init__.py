@@ -1,6 +1,8 @@
 """JAX as the independent judge of the hand-written gradients in ``reference`` and in course code.
 
-Importing ``oracle`` switches JAX to 64-bit mode: without it JAX silently computes in
+Importing ``oracle`` switches JAX to 64-bit mode, as soon as anything imports JAX (``oracle``
+itself does not: a check whose references all come from the cache never needs it, see
+``oracle.core.lazy_jax`` and ``oracle.core.jax_hook``): without it JAX silently computes in
 float32, and a float64 comparison would measure JAX's rounding, not the engine's gradients.
 float32 cases still run in float32 on both sides (JAX keeps the dtype of its inputs).
 In a Jupyter or Colab kernel (``IN_KERNEL``) it changes no JAX setting: the student's own
@@ -35,13 +37,12 @@ if "-m" in sys.orig_argv[:-1] and sys.orig_argv[sys.orig_argv.index("-m") + 1] =
     if prestart.wanted(sys.argv):  # a one-file isolated check: its zygote imports while we do
         prestart.begin()
 
+from types import ModuleType
 from typing import Any
 
-import jax
+from oracle.core.jax_hook import after_import
 
 IN_KERNEL = "ipykernel" in sys.modules  # a Jupyter or Colab kernel: the student's process
-if not IN_KERNEL:
-    jax.config.update("jax_enable_x64", True)
 
 
 def __getattr__(name: str) -> Any:
@@ -69,12 +70,24 @@ def _cache_problem(folder: Path) -> str:
 _cache = os.environ.get("BACKPROP_ORACLE_JAX_CACHE") or str(
     Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "backprop-oracle" / "jax"
 )
+_use_cache = False
 if _cache != "off" and not IN_KERNEL:  # in a kernel, JAX's config stays the student's
     _problem = _cache_problem(Path(_cache))
     if _problem:
         print(f"oracle: JAX cache folder {_cache}: {_problem}; running without the cache", file=sys.stderr)
         os.environ["BACKPROP_ORACLE_JAX_CACHE"] = "off"
-    else:
-        jax.config.update("jax_compilation_cache_dir", _cache)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)  # every primitive counts
-        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    _use_cache = not _problem
+
+
+def _configure(jax: ModuleType) -> None:
+    """JAX's settings: 64-bit mode, and the compilation cache unless it is off."""
+    jax.config.update("jax_enable_x64", True)
+    if not _use_cache:
+        return
+    jax.config.update("jax_compilation_cache_dir", _cache)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)  # every primitive counts
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+if not IN_KERNEL:  # set when JAX is imported, by whoever imports it (oracle.core.jax_hook)
+    after_import(_configure)

@@ -1,13 +1,13 @@
-"""The zygote's process, started by ``python -m oracle check FILE`` before the checker imports JAX.
+"""The zygote's process, started by ``python -m oracle check FILE`` before the checker imports anything else.
 
-The zygote (``oracle.course.isolation.zygote``) imports numpy, JAX and the registry before it
-can fork a worker; the checker imports JAX and the registry too. Started one after the
-other, a one-file check waited for both in turn; started here, from ``oracle/__init__.py``
-before its ``import jax``, the two imports run side by side on two cores.
+The zygote (``oracle.course.isolation.zygote``) imports numpy and the registry before it
+can fork a worker; the checker imports the registry too, and JAX when an answer is not in
+the cache. Started one after the other, a one-file check waited for both in turn; started
+here, from ``oracle/__init__.py``, the two imports run side by side on two cores.
 ``oracle.course.isolation.sandbox.Zygote`` adopts the process (``adopt``); one nobody
 adopted (the file was an engine, or not a file) is ended at exit.
 
-This module imports nothing of the oracle's: it runs before JAX is imported.
+This module imports nothing of the oracle's: it runs first.
 """
 
 from __future__ import annotations

@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 import oracle  # noqa: F401  (switches JAX to 64-bit mode before any array is made)
+from oracle.core.lazy_jax import jax, jnp
 from oracle.ops import JaxFn, jax_table
 
 JAX_OPS: dict[str, JaxFn] = jax_table()  # declared with each op in oracle.ops

@@ -12,8 +12,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 MATCH, MISMATCH, KINK = "match", "mismatch", "kink"
 NONFINITE, NONFINITE_BOTH = "nonfinite", "nonfinite_both"  # NaN or Inf on one side / on both sides
@@ -65,6 +67,8 @@ COLUMNS = [f.name for f in dataclasses.fields(Record) if f.name not in COURSE_ON
 
 def to_frame(records: Iterable[Record], *, target: bool = False) -> pd.DataFrame:
     """Records as a DataFrame: the report's columns (course checks: course, target, ..., location)."""
+    import pandas as pd  # here: a check imports it only to write its CSV
+
     columns = ["course", "target", *COLUMNS, "location"] if target else COLUMNS
     rows = [dataclasses.asdict(r) for r in records]
     frame = pd.DataFrame(rows, columns=columns)

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-import jax
+from oracle.core.lazy_jax import jax
 
 P = ParamSpec("P")
 R = TypeVar("R")

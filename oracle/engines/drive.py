@@ -33,7 +33,6 @@ from oracle.engines.program import Program, one_line, scalar_values, spell
 from oracle.engines.rules import name_fault
 from oracle.engines.run import run_engine, run_jax
 from oracle.engines.shrink import shrink
-from oracle.strategies import SCALAR_OPS, campaign_graph, campaign_inputs
 
 DEFAULT_GRAPHS = 60  # a few seconds per engine on a busy 2-core machine
 MAX_NODES = 8
@@ -77,6 +76,8 @@ def check_scalar(
         row.status = ERROR if engine.fatal else UNCHECKED
         result.records.append(row)
         return result
+    from oracle.strategies import SCALAR_OPS, campaign_graph  # Hypothesis: only when an engine is checked
+
     table = gate_forms(engine) if engine.composer is not None else forms_for(engine.capabilities)
     ops = [op for op in SCALAR_OPS if op in table]
     if not ops:
@@ -137,6 +138,8 @@ def drive(
 
 
 def _inputs(graph: dict[str, Any], seed: int, index: int, k: int) -> dict[str, Any]:
+    from oracle.strategies import campaign_inputs
+
     mode = "edge" if k == INPUT_SETS - 1 else "default"
     return campaign_inputs(graph, seed, index, k, mode=mode)[0]
 

@@ -21,7 +21,6 @@ from oracle.engines import arrays
 from oracle.engines.drive import MAX_NODES, EngineResult, drive
 from oracle.engines.forms import Form, forms_for
 from oracle.engines.probe import Engine
-from oracle.strategies import campaign_graph, output_shape
 
 
 def _no_axis(attrs: dict[str, Any]) -> bool:
@@ -58,6 +57,8 @@ def check_tensor(
     engine: Engine, seed: int, graphs: int, replay: Callable[[int], str], path: str, result: EngineResult
 ) -> None:
     """Tensor graphs through a tensor engine (``tensor_engine`` said so), records into ``result``."""
+    from oracle.strategies import campaign_graph  # Hypothesis: only when an engine is checked
+
     table = forms_for(engine.capabilities)
     for form in TENSOR_FORMS:
         if set(form.needs) <= engine.capabilities:
@@ -71,6 +72,7 @@ def check_tensor(
 def _summed(graph: dict[str, Any], broadcasts: bool) -> dict[str, Any] | None:
     """The graph with its output summed to a scalar; None when the engine cannot run it."""
     shapes: dict[str, tuple[int, ...]] = {k: tuple(v) for k, v in graph["inputs"].items()}
+    from oracle.strategies import output_shape
     from reference import check_graph
 
     checked = check_graph(graph)

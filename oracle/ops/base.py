@@ -20,8 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-import jax
 import numpy as np
+
+from oracle.core.lazy_jax import jax
 
 T = TypeVar("T")
 Shape = tuple[int, ...]

@@ -10,9 +10,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
-
+from oracle.core.lazy_jax import jax, jnp
 from oracle.ops.base import (
     POSITIVE,
     REAL,

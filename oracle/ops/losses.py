@@ -6,10 +6,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from oracle.core.lazy_jax import jax, jnp
 from oracle.ops.base import Bounds, Interval, Op, declare, never_generic
 from oracle.ops.draw import SCORES, labels
 from oracle.ops.rules import constant_slope

@@ -15,10 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from oracle.core.lazy_jax import jax, jnp
 from oracle.ops.base import Bounds, Builder, Interval, Op, Reject, Shape, declare, never_generic
 from oracle.ops.draw import One
 from oracle.ops.rules import constant_slope, same_interval

@@ -6,10 +6,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from oracle.core.lazy_jax import jax, jnp
 from oracle.ops.base import Bounds, Interval, Op, Shape, declare
 from oracle.ops.draw import MATMUL_PAIR, MATRIX, ONE, axis_keepdims, reshape_target
 from oracle.ops.rules import constant_slope, mul_iv, same_interval

@@ -23,8 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jax
-
+from oracle.core.lazy_jax import jitted
 from oracle.ops.base import Bounds, Builder, Op, Reject, Shape, declare, never_generic
 from oracle.ops.rules import same_interval
 from oracle.ops.vision_jax import (
@@ -164,7 +163,7 @@ def compiled(fn: Any, *attrs: str) -> Any:
     persistent compilation cache like the rest. ``eps`` stays an argument: static, each of its
     values compiled the norms again (measured: a fresh machine's default campaign 114 s with
     static eps)."""
-    return jax.jit(fn, static_argnames=attrs)
+    return jitted(fn, static_argnames=attrs)  # on first use: importing the ops imports no JAX
 
 
 POOL_ATTRS = ("pool_height", "pool_width", "stride")

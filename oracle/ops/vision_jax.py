@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from jax import lax
 from numpy.lib.stride_tricks import sliding_window_view
 
+from oracle.core.lazy_jax import jax, jnp, lax
 from oracle.ops.base import Shape
 
 EPS_DEFAULT = 1e-5  # the engine's default (reference.layers)

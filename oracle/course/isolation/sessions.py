@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oracle.core import lazy_jax
 from oracle.core.errors import UserError
 from oracle.core.judgement import Outcome
 from oracle.core.record import Record
@@ -131,6 +132,9 @@ class InProcess:
         self.options = options
         self.targets: dict[int, dict[str, Target]] = {}
         self.autodiff: list[str] = []  # cannot be told: this process imports them all itself
+        # JAX before the submission, even if every answer is in the cache: what its code does
+        # at import (patching numpy, warnings as errors) must not reach JAX's own import
+        lazy_jax.load()
 
     def load(self, index: int, path: Path, shown: str, strict: bool) -> list[Found]:
         """The known targets of one file (``strict``: ``select_targets``' user errors, as ``LoadFailed``)."""

@@ -16,9 +16,10 @@ the submission's files and answers the judge's requests over a socket
   this process has it), the whole check, sent back as records;
 - ``bye``: exit.
 
-The zygote never runs JAX (it imports it: the target declarations hold JAX functions),
-so forking it is safe and costs milliseconds instead of the seconds an import of numpy,
-JAX and the registry takes. In each worker, the oracle's own modules and JAX are moved
+The zygote never imports JAX (the target declarations name JAX's functions lazily:
+``oracle.core.lazy_jax``), so forking it is safe and costs milliseconds instead of the
+seconds an import of numpy and the registry takes; a submission that imports JAX imports it
+in its worker. In each worker, the oracle's own modules and JAX are moved
 out of ``sys.modules`` before the submission is imported and come back the moment
 anything imports them, so ``sys.modules`` says which autodiff libraries the submission
 imported (``autodiff``), and the oracle's, as anyone else's, only if it asked.

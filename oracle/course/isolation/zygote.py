@@ -1,4 +1,4 @@
-"""The zygote: one process per judging process that imported numpy, JAX and the targets once, then only forks.
+"""The zygote: one process per judging process that imported numpy and the targets once, then only forks.
 
 Each fork becomes a worker (``oracle.course.isolation.worker``) for one submission; the zygote
 reaps them, sweeps what they left behind (it is their subreaper), and dies with its judge.

@@ -25,12 +25,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from oracle.core.compare import compare
 from oracle.core.judgement import Outcome, as_numbers
+from oracle.core.lazy_jax import jax, jnp
 from oracle.core.record import FORWARD_MISMATCH, KINK, MISMATCH, Record, split_edge
 
 OUTPUT = "the forward output"  # the part of a bug that is the forward's output

@@ -21,13 +21,13 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from oracle.core import finite_diff
 from oracle.core.compare import compare
 from oracle.core.finite_diff import agreement
 from oracle.core.judgement import Ladder, Outcome, judge_input
+from oracle.core.lazy_jax import jnp
 from oracle.core.record import KINK, MATCH, MISMATCH, Record, edge_detail, shape_text
 from oracle.course.calling.calls import FD_KINDS, describe_exception
 from oracle.course.judging import bugs

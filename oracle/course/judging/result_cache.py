@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from oracle.core.lazy_jax import dotted_name
+
 MAGIC = b"backprop-oracle reference v1\n"
 BOUND = 256 << 20  # bytes of entries kept; past it the oldest go, down to half
 TRIM_EVERY = 512  # writes between two looks at the folder's size
@@ -176,7 +178,7 @@ def key(
     if not all(isinstance(k, str) and v is not None for k, v in items):
         return None
     digest = hashlib.sha256()
-    where = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', '')}"
+    where = dotted_name(fn)  # a JAX function named before JAX was imported: its path
     digest.update(repr((kind, name, where, items, extra, versions())).encode())
     for value in arrays:
         if value is None:

@@ -14,11 +14,10 @@ import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from oracle.core.judgement import Outcome
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.calling.calls import APPLIES, CannotCall, Problem, Watch, edited, kept, notes, output, step
 from oracle.course.calling.objects import Layer, object_call
 from oracle.course.judging.conventions import CONVENTION

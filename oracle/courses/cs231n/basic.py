@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from oracle.core.jax_graph import JAX_OPS
 from oracle.core.judgement import Outcome
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.judging.conventions import epsilon_in_log, joined
 from oracle.course.judging.samplers import (
     at_ties,

@@ -22,10 +22,9 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.reference import Reference, Shape, declare
 from oracle.courses.cs231n import vision_jax as vj
 from oracle.courses.cs231n.calls_models import net_call

@@ -21,11 +21,10 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from oracle.core.judgement import Outcome
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.calling.calls import APPLIES, FD_MODEL
 from oracle.course.judging.bugs import gradient_bug, output_bug
 from oracle.course.judging.conventions import epsilon_in_log, joined, regularization

@@ -7,10 +7,9 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.judging.bugs import Bug, Suspect, gradient_bug, output_bug
 from oracle.courses.cs231n.sequence_jax import (
     GATES,

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from oracle.core.lazy_jax import jax, jnp, made_on_first_call
 from oracle.course.reference import Shape
 
 N, T, D, H, V = 3, 4, 5, 6, 7  # batch, time steps, input size, hidden size, vocabulary: all different
@@ -23,6 +22,7 @@ GATES = "ifog"  # the course's order of the LSTM's four blocks of H columns
 # ------------------------------------------------------------------ references
 
 
+@made_on_first_call  # called at import by the bug models: no JAX until one runs
 def with_derivative(f: Callable[[Any], Any], df: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``f``'s values with ``df`` as its derivative: a bug model's "this backward used the wrong slope"."""
 

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
+from oracle.core.lazy_jax import jax, jnp, lax
 from oracle.ops import vision_jax as ops_vision
 
 TEST_OUTPUT = "the test-mode output"  # extras: the forward's output with mode 'test'

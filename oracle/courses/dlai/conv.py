@@ -17,10 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
-
 from oracle.core.judgement import Outcome
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.calling.calls import Call, Raised, describe_exception
 from oracle.course.judging.bugs import gradient_bug, output_bug
 from oracle.course.reference import Reference, declare

@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from oracle.core.compare import compare
 from oracle.core.judgement import Outcome
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.judging.conventions import CONVENTION, joined
 
 SUMMED = CONVENTION + "dW and db without the course's 1/m (gradients of the summed loss), read off your dW"

@@ -20,11 +20,10 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from oracle.core.judgement import Outcome, describe
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.calling.calls import (
     Problem,
     Watch,

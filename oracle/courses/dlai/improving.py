@@ -23,11 +23,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from oracle.core.judgement import Outcome, describe
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.calling.calls import Problem, Watch, copy_for_student, edited, kept, notes, output, step
 from oracle.course.judging.bugs import gradient_bug
 from oracle.course.reference import Reference, Shape, declare

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
-import jax.numpy as jnp
-
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.judging.bugs import gradient_bug
 from oracle.course.reference import Reference, declare
 from oracle.courses.dlai.calls import cached_call, params_dict

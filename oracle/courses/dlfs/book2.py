@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.calling.objects import Layer, object_call, parameters
 from oracle.course.judging.bugs import Bug, returns
 from oracle.course.judging.samplers import normal

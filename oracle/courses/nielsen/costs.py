@@ -12,10 +12,10 @@ import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
 import numpy as np
 
 from oracle.core.judgement import Outcome
+from oracle.core.lazy_jax import jax
 from oracle.course.calling.calls import copy_for_student, kept, step
 from oracle.course.judging.bugs import gradient_bug
 from oracle.course.reference import Reference, Shape, declare

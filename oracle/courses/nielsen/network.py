@@ -23,12 +23,11 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from oracle.core.compare import compare
 from oracle.core.judgement import Outcome, describe
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.calling.calls import Problem, Watch, buildable, copy_for_student, edited, kept, notes, step
 from oracle.course.judging.bugs import gradient_bug
 from oracle.course.judging.conventions import CONVENTION, joined

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from oracle.core.judgement import Outcome, as_numbers
+from oracle.core.lazy_jax import jnp
 from oracle.course.judging.bugs import output_bug
 from oracle.course.judging.samplers import normal
 from oracle.course.reference import Reference, declare

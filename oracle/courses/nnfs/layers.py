@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import jax
 import numpy as np
 
+from oracle.core.lazy_jax import jax
 from oracle.course.judging.bugs import gradient_bug, wrong_axes
 from oracle.course.judging.samplers import at_zero, normal, with_zeros
 from oracle.course.reference import Reference, declare

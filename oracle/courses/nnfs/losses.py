@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.judging.bugs import gradient_bug
 from oracle.course.reference import Reference, Shape, declare
 from oracle.courses.nnfs.calls import applies_with_backward, combined_call, loss_object_call

@@ -14,10 +14,10 @@ import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from oracle.core.judgement import Outcome
+from oracle.core.lazy_jax import jnp
 from oracle.course.calling.calls import APPLIES, Call, output, step
 from oracle.course.judging.bugs import gradient_bug
 from oracle.course.judging.samplers import normal
