@@ -1,7 +1,7 @@
 """Helpers a student's file could not import, as its functions meet them when they run.
 
 ``oracle.course.loading.tolerant`` keeps the definitions of a file whose imports fail (a
-course's helper module that is not there: ``dnn_utils``, ``testCases``, ``rnn_utils``) and
+course's helper module that is not there and has no stand-in: ``testCases``, ``rnn_utils``) and
 binds each name such an import would have defined to a ``Missing`` stand-in. A function that
 calls one raises ``MissingHelper``; a name a failed ``from X import *`` would have defined is a
 ``NameError`` in a module that lists X in ``MISSING_KEY``. Either way the checker cannot call
