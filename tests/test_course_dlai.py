@@ -83,29 +83,36 @@ def test_the_template_is_not_implemented_once() -> None:
     assert records[0].detail.startswith("not implemented")
 
 
+# The course's own helper modules have stand-ins (tests/test_dlai_stand_ins.py): a helper module
+# that has none stands for any the folder lacks (the application notebook's dnn_app_utils_v3).
+WITHOUT_STAND_IN = ("from dnn_utils import", "from dnn_app_utils_v3 import")
+
+
 def test_a_helper_that_is_not_there_is_unchecked_not_failed(tmp_path: Path) -> None:
     source = (C1 / "step_by_step.py").read_text()
-    (tmp_path / "alone.py").write_text(source)  # no dnn_utils.py beside it
+    assert WITHOUT_STAND_IN[0] in source
+    (tmp_path / "alone.py").write_text(source.replace(*WITHOUT_STAND_IN))  # no such module beside it
     records = course.check_module(tmp_path / "alone.py", seeds=1, isolate=False)
     by_target = {r.target: r for r in records}
     assert {r.status for r in records if r.target == "dlai.linear"} == {MATCH}  # needs no helper
     for target in ("dlai.linear_activation_relu", "dlai.L_model"):
         assert by_target[target].status == UNCHECKED
-        assert "from dnn_utils, which could not be imported" in by_target[target].detail
+        assert "from dnn_app_utils_v3, which could not be imported" in by_target[target].detail
 
 
 def test_a_notebook_without_its_helper_module_is_unchecked_where_it_needs_it(tmp_path: Path) -> None:
-    """The same as a notebook (no dnn_utils.py beside it): the same statuses as the .py file."""
+    """The same as a notebook (the module not beside it): the same statuses as the .py file."""
     from notebook_helpers import as_notebook
 
-    notebook = as_notebook(C1 / "step_by_step.py", tmp_path / "step_by_step.ipynb")
+    (tmp_path / "step.py").write_text((C1 / "step_by_step.py").read_text().replace(*WITHOUT_STAND_IN))
+    notebook = as_notebook(tmp_path / "step.py", tmp_path / "step_by_step.ipynb")
     records = course.check_module(notebook, seeds=1, isolate=False)
     assert {r.status for r in records if r.target == "dlai.linear"} == {MATCH}
     for target in ("dlai.linear_activation_relu", "dlai.linear_activation_sigmoid", "dlai.L_model"):
         rows = [r for r in records if r.target == target]
         assert [r.status for r in rows] == [UNCHECKED]
-        assert "from dnn_utils, which could not be imported" in rows[0].detail
-    assert all("run without" in r.warning and "dnn_utils" in r.warning for r in records)
+        assert "from dnn_app_utils_v3, which could not be imported" in rows[0].detail
+    assert all("run without" in r.warning and "dnn_app_utils_v3" in r.warning for r in records)
 
 
 def with_helper(tmp_path: Path, name: str, source: str) -> Path:

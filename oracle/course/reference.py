@@ -116,6 +116,10 @@ class Course:
     # Modules its students' files import that need a build step (a Cython extension), by their last
     # name -> a module of the course package computing the same, served when they are not built.
     stand_ins: Mapping[str, ModuleType] = field(default_factory=dict)
+    # Helper modules its notebooks import from the student's folder (``dnn_utils``), by their name ->
+    # a module of the course package that does what they do, served when no folder of the
+    # student's holds one; every row of a file run with one says so.
+    helper_stand_ins: Mapping[str, ModuleType] = field(default_factory=dict)
 
 
 GATE_SHAPES = (((),), ((3, 4),))

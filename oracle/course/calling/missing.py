@@ -1,7 +1,7 @@
 """Helpers a student's file could not import, as its functions meet them when they run.
 
 ``oracle.course.loading.tolerant`` keeps the definitions of a file whose imports fail (a
-course's helper module that is not there: ``dnn_utils``, ``testCases``, ``rnn_utils``) and
+course's helper module that is not there and has no stand-in: ``testCases``, ``rnn_utils``) and
 binds each name such an import would have defined to a ``Missing`` stand-in. A function that
 calls one raises ``MissingHelper``; a name a failed ``from X import *`` would have defined is a
 ``NameError`` in a module that lists X in ``MISSING_KEY``. Either way the checker cannot call
@@ -21,6 +21,7 @@ from typing import Any
 
 MISSING_KEY = "__oracle_missing__"  # module global: the modules a tolerant import could not import
 SKIPPED_KEY = "__oracle_skipped__"  # module global: one line per statement it skipped
+STOOD_IN_KEY = "__oracle_stood_in__"  # module global: the course's helper modules stood in for
 
 
 class MissingHelper(Exception):
@@ -76,13 +77,19 @@ def _called(tb: TracebackType, name: str) -> bool:
 
 
 def import_note(impl: Sequence[Any]) -> str:
-    """``could not import dnn_utils (...)``: what the file of the student's objects could not import."""
+    """What the file of the student's objects was run with: the course's stand-ins for its helper
+    modules (``oracle.course.loading.stand_ins``), and what it could not import."""
     for obj in impl:
         namespace = getattr(obj, "__globals__", None)
         if namespace is None:
             module = sys.modules.get(getattr(obj, "__module__", "") or "")
             namespace = vars(module) if module is not None else {}
-        skipped = namespace.get(SKIPPED_KEY) if isinstance(namespace, dict) else None
+        if not isinstance(namespace, dict):
+            continue
+        stood, skipped = namespace.get(STOOD_IN_KEY), namespace.get(SKIPPED_KEY)
+        parts = ["with the course's stand-in for " + ", ".join(str(s) for s in stood)] if stood else []
         if skipped:
-            return "its file was run without " + " and ".join(str(s) for s in skipped[:2]).replace(";", ",")
+            parts.append("without " + " and ".join(str(s) for s in skipped[:2]))
+        if parts:
+            return ("its file was run " + " and ".join(parts)).replace(";", ",")
     return ""

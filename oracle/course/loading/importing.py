@@ -12,9 +12,9 @@ top of ``layer_utils.py``, ``from ..layers import *`` in ``classifiers/fc_net.py
 - when an import fails for a module that a folder above the file holds (a ``cs231n``
   folder, an ``im2col.py``), the nearest such folder goes on the import path and the
   file is imported again;
-- ``past.builtins`` when the ``future`` package is not installed, and a module that needs a
-  build step and was never built (``im2col_cython``), are stood in for
-  (``oracle.course.loading.stand_ins``);
+- ``past.builtins`` when the ``future`` package is not installed, a module that needs a
+  build step and was never built (``im2col_cython``), and a course's helper module no folder
+  from the file up holds (``dnn_utils``) are stood in for (``oracle.course.loading.stand_ins``);
 - a module found nowhere is a third-party one: one line names it and the package to
   install (``cv2`` comes from ``pip install opencv-python``); but a course's own package
   (``cs231n``, a ``Course``'s ``modules``) is never to be installed: the line names the
@@ -40,7 +40,7 @@ from types import ModuleType
 from oracle.core.errors import UserError
 from oracle.course.calling.calls import describe_exception
 from oracle.course.loading import notebook_run, tolerant
-from oracle.course.loading.stand_ins import python2_builtins, stand_ins
+from oracle.course.loading.stand_ins import helpers, python2_builtins, stand_ins
 from oracle.course.registry import COURSES
 
 # Import names whose package on PyPI has another name.
@@ -160,8 +160,10 @@ def _under(module: ModuleType, roots: list[Path]) -> bool:
 
 def load(path: Path) -> ModuleType:
     """Import ``path`` (an existing .py file); a ``UserError`` of one line says why it cannot be."""
-    with python2_builtins(), stand_ins(COURSES.values()):
-        return _load(path)
+    start, courses = path.resolve().parent, COURSES.values()
+    # a helper module the student's folders hold (beside the file, or above it: _load's retry) wins
+    with python2_builtins(), stand_ins(courses), helpers(courses, lambda m: not holder(start, m)) as served:
+        return served.noted(_load(path))
 
 
 def _load(path: Path) -> ModuleType:
@@ -190,6 +192,8 @@ def _load(path: Path) -> ModuleType:
                 found = holder(file.parent, _top(missing)) if missing else None
                 if found is None or found in roots or len(roots) > MAX_ROOTS:
                     if not package and tolerant.defines_something(file):  # keep what does not need it
+                        roots += [r for r in reading_roots(file) if r not in roots]  # its helpers above
+                        sys.path[:] = [str(r) for r in roots] + before_path
                         return tolerant.load(file, fresh, _provider)
                     raise UserError(_missing(path, exc, missing, found)) from None
                 roots.append(found)

@@ -5,7 +5,8 @@ detail) says the cell and the line, and ``inspect.getsource`` finds a function's
 unfinished-template check reads it) in ``linecache``. A statement that fails leaves its names
 bound to an ``Unavailable`` that raises, when used, an error naming the cell; so does a name
 that only a statement that did not run sets. An import of a module that is not there (a
-course's helper module the folder lacks: ``dnn_utils``, ``gc_utils``) binds each name it
+course's helper module the folder lacks and the course has no stand-in for: ``testCases``,
+``rnn_utils``) binds each name it
 would have defined to a ``Missing`` instead, as a ``.py`` file's tolerant import does
 (``oracle.course.loading.tolerant``): a function that needs it is ``unchecked``, naming the
 module, and every row of the notebook notes what it ran without.

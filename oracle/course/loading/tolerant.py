@@ -2,7 +2,8 @@
 
 Course code exported from notebooks calls the course's tests at module level
 (``linear_backward_test(linear_backward)``) and imports the course's helper modules
-(``dnn_utils``, ``testCases``, ``public_tests``), which are often not beside the file. When
+(``testCases``, ``public_tests``, ``rnn_utils``), which are often not beside the file (a
+course's stand-in serves those it declares one for: ``oracle.course.loading.stand_ins``). When
 such a file cannot be imported whole, ``load`` runs its top-level statements one by one in a
 fresh module: a statement that raises is skipped; an import that fails binds each name it
 would have defined to a ``Missing`` stand-in (``oracle.course.calling.missing``), so a

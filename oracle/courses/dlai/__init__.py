@@ -8,10 +8,15 @@ Importing this package declares its targets, one module per course:
 - ``improving``: course 2's regularization, dropout and gradient-checking backward passes;
 - ``conv``: course 4's ``conv_forward``/``conv_backward`` and the pools (NHWC);
 - ``recurrent``: course 5's RNN and LSTM cells and sequences, gradients returned as dicts.
+
+The helper modules its graded functions call (``dnn_utils``, ``gc_utils``) have stand-ins of
+ours (``dnn_utils_stand_in``, ``gc_utils_stand_in``), served when the student's folder lacks
+them. The test-case modules (``testCases``, ``public_tests``) have none: only the notebooks'
+test cells use them, and the check never runs those.
 """
 
 from oracle.course.reference import Course
-from oracle.courses.dlai import conv, dnn, improving, recurrent
+from oracle.courses.dlai import conv, dnn, dnn_utils_stand_in, gc_utils_stand_in, improving, recurrent
 
 # The helper modules its notebooks import: a file that imports one follows this course.
 HELPERS: tuple[str, ...] = (
@@ -29,6 +34,11 @@ COURSE = Course(
     "deeplearning.ai Deep Learning Specialization (Coursera), courses 1, 2, 4, 5, 2017-2024",
     modules=HELPERS,
     params={"hparameters": {"stride": 1, "pad": 1}},
+    helper_stand_ins={
+        "dnn_utils": dnn_utils_stand_in,
+        "dnn_utils_v2": dnn_utils_stand_in,
+        "gc_utils": gc_utils_stand_in,
+    },
 )
 
 __all__ = ["COURSE", "conv", "dnn", "improving", "recurrent"]
