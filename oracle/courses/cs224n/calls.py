@@ -35,6 +35,7 @@ from oracle.course.calling.calls import (
     output,
     step,
 )
+from oracle.course.judging.conventions import CONVENTION
 from oracle.courses.cs224n.word2vec_jax import K
 
 
@@ -129,6 +130,17 @@ def default_loss(fn: Any) -> Any:
     return own if callable(own) and own is not inspect.Parameter.empty else None
 
 
+def _positional(fn: Any) -> int:
+    """How many positional parameters ``fn`` has (-1: it takes any number, or it cannot be read)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return -1
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return -1
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
 def takes(fn: Any, name: str, position: int) -> bool:
     try:
         params = list(inspect.signature(fn).parameters)
@@ -183,17 +195,21 @@ def model_call(name: str) -> Call:
         before.watch(names[0], center_vectors)
         before.watch(names[1], outside)
         window = max(1, math.ceil(len(words) / 2))
-        args = (word(int(c)), window, words, table, center_vectors, outside, Draws((), vocabulary))
+        args: tuple[Any, ...] = (word(int(c)), window, words, table, center_vectors, outside)
         note = ""
+        if _positional(impl[0]) == len(args) + 1:  # 7, with the dataset and the loss: no windowSize (C)
+            args, note = args[:1] + args[2:], f"{CONVENTION}{name} takes no windowSize (C): called without it"
+        args += (Draws((), vocabulary),)
         try:
             result = untouched(name, impl[0], lambda: step(name, impl[0], *args, softmax_loss))
         except Raised as raised:
             own = default_loss(impl[0])
             if not isinstance(raised.exc, AssertionError) or own is None:
                 raise
-            note = (
+            note = notes(
+                note,
                 f"{name} refused the check's loss function (AssertionError): "
-                f"judged with its own default, {own.__name__}"
+                f"judged with its own default, {own.__name__}",
             )
             result = step(name, impl[0], *args, own)
         loss, d_center, d_outside = triple(result, name)
