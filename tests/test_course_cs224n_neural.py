@@ -4,7 +4,7 @@ argument, and Python 2 files in a folder check.
 Samples (``course_samples/cs224n/``): ``neural/`` (q1_softmax, q2_sigmoid, q2_neural as the
 2017 handout asks: the cost summed), ``neural_mean/`` (the cost averaged, the gradient
 divided by M), ``neural_buggy/`` (sigmoid_grad of x, the derivative taken of z); the other
-variants are written per test.
+variants, and a CBOW summing a generator (NumPy 1 code), are written per test.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -171,3 +172,42 @@ def test_the_readmes_q2_example_runs_clean(tmp_path: Path, monkeypatch: pytest.M
     assert main([*command.split()[3:], "--out", str(out)]) == 0
     frame = pd.read_csv(out)
     assert set(frame.course) == {"cs224n"} and set(frame.status) == {MATCH}
+
+
+CBOW_SUMMING_A_GENERATOR = """import numpy as np
+
+
+def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+    scores = outputVectors.dot(predicted)
+    probs = np.exp(scores - np.max(scores))
+    probs /= np.sum(probs)
+    cost = -np.log(probs[target])
+    probs[target] -= 1
+    return cost, outputVectors.T.dot(probs), np.outer(probs, predicted)
+
+
+def cbow(currentWord, C, contextWords, tokens, inputVectors, outputVectors, dataset,
+         word2vecCostAndGradient=softmaxCostAndGradient):
+    gradIn = np.zeros(inputVectors.shape)
+    # the context's vectors summed straight from a generator
+    predicted = np.sum((inputVectors[tokens[w]] for w in contextWords), axis=0)
+    cost, gradPred, gradOut = word2vecCostAndGradient(predicted, tokens[currentWord], outputVectors, dataset)
+    for w in contextWords:
+        gradIn[tokens[w]] += gradPred
+    return cost, gradIn, gradOut
+"""
+
+
+def test_numpy1s_sum_of_a_generator_runs_again_as_numpy_1_did(tmp_path: Path) -> None:
+    original = np.sum
+    (tmp_path / "q3_word2vec.py").write_text(CBOW_SUMMING_A_GENERATOR)
+    # in the checker's own process: np.sum is NumPy 1's only during the second run
+    code, frame = check(tmp_path / "c.csv", tmp_path / "q3_word2vec.py", "--target", "cbow", "--no-isolate")
+    assert code == 0 and set(frame.status) == {MATCH}
+    assert frame.warning.str.contains("run again with NumPy 1's np.sum of a generator", regex=False).all()
+    # a wrong gradient behind the same generator is still caught
+    buggy = CBOW_SUMMING_A_GENERATOR.replace("gradIn[tokens[w]] += gradPred", "gradIn[tokens[w]] = gradPred")
+    (tmp_path / "q3_word2vec.py").write_text(buggy)
+    code, frame = check(tmp_path / "d.csv", tmp_path / "q3_word2vec.py", "--target", "cbow")
+    assert code == 1 and (frame[frame.input == "centerWordVectors"].status == "mismatch").any()
+    assert np.sum is original  # the checker's own numpy is as it was
