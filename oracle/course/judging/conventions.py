@@ -37,7 +37,7 @@ PLACE_TEXT = {
     "log": "-log(p + {:g}) in the loss: an epsilon inside the log, which changes the loss where a "
     "probability is tiny; the gradient is checked against the exact loss's",
     "sum": "exp(s - max(s)) + {:g}, then normalized, in the loss: an epsilon added to the exponentials, "
-    "which changes the loss where a probability is tiny; the gradient is checked against those "
+    "which changes the loss where a probability is tiny, with the gradient checked against those "
     "probabilities' p - one_hot",
 }
 

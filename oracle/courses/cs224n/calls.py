@@ -168,13 +168,29 @@ def loss_call(name: str, sampled: bool) -> Call:
         loss, d_center, d_outside = untouched(
             name, impl[0], lambda: step(name, impl[0], center, o, outside, dataset, *extra)
         )
+        loss, d_center, note = _unwrapped(output(loss, name), kept(d_center), center.shape, name)
         return Outcome(
-            output(loss, name),
-            {names[0]: kept(d_center), names[1]: kept(d_outside)},
-            warning=edited(name, before),
+            loss, {names[0]: d_center, names[1]: kept(d_outside)}, warning=notes(note, edited(name, before))
         )
 
     return call
+
+
+def _unwrapped(loss: Any, d_center: Any, shape: tuple[int, ...], name: str) -> tuple[Any, Any, str]:
+    """A loss of shape (1,) and a center gradient of shape (1, d) (a center vector reshaped to a
+    column along the way) as the scalar and the (d,) vector they hold, noted; anything else as it is.
+    """
+    wrapped = []
+    if isinstance(loss, np.ndarray) and loss.ndim > 0 and loss.size == 1:
+        wrapped.append(f"its loss of shape {loss.shape}")
+        loss = loss.reshape(())
+    if isinstance(d_center, np.ndarray) and d_center.shape != shape and d_center.squeeze().shape == shape:
+        wrapped.append(f"its center gradient of shape {d_center.shape}")
+        d_center = d_center.reshape(shape)
+    if not wrapped:
+        return loss, d_center, ""
+    held = " and ".join(wrapped)
+    return loss, d_center, f"{CONVENTION}{name} returns {held}: judged as the values they hold"
 
 
 def model_call(name: str) -> Call:
