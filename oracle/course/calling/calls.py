@@ -247,16 +247,16 @@ def run(
 ) -> Outcome:
     """Run one call on copies of the inputs; never raises for anything the student's code does.
 
-    A call that fails only because NumPy 2 refuses ``float()`` of a one-element array runs
-    once more with NumPy 1's conversion (``oracle.course.calling.numpy1``), noted on the row.
+    A call that fails only because NumPy 2 refuses ``float()`` of a one-element array, or
+    ``np.sum`` of a generator, runs once more as NumPy 1 did (``oracle.course.calling.numpy1``),
+    noted on the row.
     """
-    outcome = _run(call, name, names, impl, inputs, upstream, settings)
-    if numpy1.refused(outcome.error):
-        lenient = [numpy1.lenient(v) for v in inputs]
-        again = _run(call, name, names, impl, lenient, upstream, settings)
-        if not numpy1.refused(again.error):  # past the conversion: judged, or its next error
-            outcome = numpy1.plain_outcome(again)
-            outcome.warning = notes(outcome.warning, numpy1.NOTE)
+
+    def again(lenient: bool) -> Outcome:
+        given = [numpy1.lenient(v) for v in inputs] if lenient else inputs
+        return _run(call, name, names, impl, given, upstream, settings)
+
+    outcome = numpy1.retried(_run(call, name, names, impl, inputs, upstream, settings), again)
     note = import_note(impl)  # what the student's file could not import (a course's helper module)
     if note:
         outcome.warning = notes(outcome.warning, note)

@@ -10,11 +10,19 @@ and what that run gives is judged (or its next error, an unfinished backward say
 noting why (``NOTE``, a warning, not a failure). An array of several elements still refuses,
 as in every NumPy; a call refused again keeps its first error, whose detail names the NumPy 2
 change (``oracle.course.calling.hints``).
+
+The same for ``np.sum`` of a generator (CS224n 2017's ``np.sum((v[i] for i in ...), axis=0)``):
+NumPy 1 warned and returned Python's ``sum`` of its items; NumPy 2 raises a TypeError. A call
+that fails with it runs once more with ``np.sum`` doing what NumPy 1 did (``generator_sum``),
+noted on the row (``GENERATOR_NOTE``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import builtins
+import contextlib
+import types
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -25,6 +33,13 @@ REFUSED = "only 0-dimensional arrays can be converted to Python scalars"  # NumP
 NOTE = (
     "run again with NumPy 1's float()/int() of a one-element array (such as b of shape (1, 1, 1)), which "
     "NumPy 2 refuses with a TypeError: b.item() or np.squeeze(b) works in both"
+)
+
+
+GENERATOR = "Calling np.sum(generator) is deprecated"  # NumPy 2's TypeError
+GENERATOR_NOTE = (
+    "run again with NumPy 1's np.sum of a generator (Python's sum of its items), which NumPy 2 refuses "
+    "with a TypeError: np.sum([...]) of a list works in both"
 )
 
 
@@ -63,4 +78,37 @@ def plain_outcome(outcome: Outcome) -> Outcome:
     outcome.out = plain(outcome.out)
     outcome.grads = plain(outcome.grads)
     outcome.extras = plain(outcome.extras)
+    return outcome
+
+
+@contextlib.contextmanager
+def generator_sum() -> Iterator[None]:
+    """``np.sum`` of a generator as NumPy 1 computed it, Python's ``sum`` (axis ignored), meanwhile."""
+    original = np.sum
+
+    def numpy1_sum(a: Any, *args: Any, **kwargs: Any) -> Any:
+        return builtins.sum(a) if isinstance(a, types.GeneratorType) else original(a, *args, **kwargs)
+
+    np.sum = numpy1_sum
+    try:
+        yield
+    finally:
+        np.sum = original
+
+
+def retried(outcome: Outcome, rerun: Callable[[bool], Outcome]) -> Outcome:
+    """``outcome``, or a second run's (``rerun(lenient)``) where NumPy 2 refused what NumPy 1 did:
+    judged, or its next error, noted on the row; refused again, the first error stays."""
+    if refused(outcome.error):
+        again = rerun(True)
+        if not refused(again.error):  # past the conversion
+            again = plain_outcome(again)
+            again.warning = "; ".join(w for w in (again.warning, NOTE) if w)
+            return again
+    elif GENERATOR in outcome.error:
+        with generator_sum():
+            again = rerun(False)
+        if GENERATOR not in again.error:
+            again.warning = "; ".join(w for w in (again.warning, GENERATOR_NOTE) if w)
+            return again
     return outcome

@@ -163,7 +163,7 @@ class Isolated:
             raise LoadFailed(stop.status, stop.detail) from None
         if "error" in reply:
             message = text(reply["error"]).replace(str(path.resolve()), shown)
-            raise LoadFailed(load_status(message), message)
+            raise LoadFailed(load_status(message, path), message)
         try:
             listing = [
                 Found(

@@ -144,7 +144,7 @@ class InProcess:
             find = select_targets if strict else find_targets
             found = find(module, names, dtype, shown, self.options.course)
         except UserError as exc:
-            raise LoadFailed(load_status(str(exc)), str(exc)) from None
+            raise LoadFailed(load_status(str(exc), path), str(exc)) from None
         self.targets[index] = {t.ref.name: t for t in found}
         return [
             Found(index, t.ref.name, t.ref.kind, t.ref.op, t.problem, _owners(t.impl), course=t.course)

@@ -8,6 +8,11 @@
   changes the loss beyond float64's tolerance (``epsilon_in_log``). The reference then
   computes the loss the student's way and the gradient of the exact loss, which is what
   ``probs - one_hot`` is.
+- The same epsilon added to the exponentials before they are normalized, ``e = exp(s -
+  max(s)) + 1e-12; p = e / e.sum()``, so that no probability is exactly 0: the second
+  placement students use for it (``EPSILON_PLACES``), as harmless, and inferred the same
+  way (``softmax_epsilon``); the note says which placement was taken. Its code takes dx
+  from the same probabilities, ``p - one_hot``, and so does the reference's gradient.
 
 Each function returns the convention and a sentence for the record's warning column,
 starting with ``convention:`` so that ``check`` prints it as a note, not as a warning.
@@ -25,6 +30,16 @@ CONVENTION = "convention: "  # how a note about an inferred convention starts
 # Epsilons students put inside the log, smallest first; 0 (none) is tried before them.
 EPSILONS: tuple[float, ...] = (1e-20, 1e-16, float(np.finfo(np.float64).eps), 1e-15, 1e-14, 1e-12)
 EPSILONS += (1e-10, 1e-9, 1e-8, float(np.finfo(np.float32).eps), 1e-7, 1e-6, 1e-5)
+# Where the epsilon goes: inside the log, -log(p + eps) ("log"), or onto each exponential
+# (shifted by the row's maximum) before the sum normalizes them, (e_y + eps) / sum(e + eps) ("sum").
+EPSILON_PLACES: tuple[str, ...] = ("log", "sum")
+PLACE_TEXT = {
+    "log": "-log(p + {:g}) in the loss: an epsilon inside the log, which changes the loss where a "
+    "probability is tiny; the gradient is checked against the exact loss's",
+    "sum": "exp(s - max(s)) + {:g}, then normalized, in the loss: an epsilon added to the exponentials, "
+    "which changes the loss where a probability is tiny, with the gradient checked against those "
+    "probabilities' p - one_hot",
+}
 
 
 def _close(a: Any, b: Any, dtype: str) -> bool:
@@ -81,16 +96,42 @@ def _text(half: bool) -> str:
     return "0.5 * reg * sum(W**2) in the loss" if half else "reg * sum(W**2) in the loss"
 
 
-def softmax_losses(scores: Any, labels: Any, eps: float) -> float:
-    """The mean of -log(p_y + eps) over the rows of ``scores``, in float64."""
+def softmax_losses(scores: Any, labels: Any, eps: float, at: str = "log") -> float:
+    """The mean of -log(p_y + eps) (``at`` "log") or of -log((e_y + eps) / sum(e + eps)) (``at``
+    "sum", e the exponentials of the scores shifted by the row's maximum) over the rows of
+    ``scores``, in float64."""
     s = np.asarray(scores, dtype=np.float64)
     shifted = s - s.max(axis=-1, keepdims=True)
+    rows, picked_labels = np.arange(s.shape[0]), np.asarray(labels)
+    if at == "sum" and eps != 0:
+        e = np.exp(shifted) + eps
+        return float(-np.log(e[rows, picked_labels] / e.sum(axis=-1)).mean())
     log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    rows = np.arange(s.shape[0])
-    picked = log_p[rows, np.asarray(labels)]
+    picked = log_p[rows, picked_labels]
     if eps == 0:
         return float(-picked.mean())
     return float(-np.log(np.exp(picked) + eps).mean())
+
+
+def softmax_epsilon(data_loss: Any, scores: Any, labels: Any, dtype: str) -> tuple[float, str, str]:
+    """(eps, at, note): the epsilon the student's softmax loss adds and where (``EPSILON_PLACES``);
+    (0, "log", "") for none, or when no epsilon at either place fits their loss.
+
+    Of the epsilons and places that fit, the one closest to the student's loss is taken
+    (the smaller epsilon, inside the log, on a tie).
+    """
+    loss = as_float(data_loss)
+    if loss is None or _close(loss, softmax_losses(scores, labels, 0.0), dtype):
+        return 0.0, "log", ""
+    fits = []
+    for order, (eps, at) in enumerate((e, a) for e in EPSILONS for a in EPSILON_PLACES):
+        value = softmax_losses(scores, labels, eps, at)
+        if _close(loss, value, dtype):
+            fits.append((abs(value - loss), order, eps, at))
+    if not fits:
+        return 0.0, "log", ""
+    _, _, eps, at = min(fits)
+    return eps, at, f"{CONVENTION}{PLACE_TEXT[at].format(eps)}"
 
 
 def epsilon_in_log(data_loss: Any, scores: Any, labels: Any, dtype: str) -> tuple[float, str]:
@@ -100,10 +141,7 @@ def epsilon_in_log(data_loss: Any, scores: Any, labels: Any, dtype: str) -> tupl
         return 0.0, ""
     for eps in EPSILONS:
         if _close(loss, softmax_losses(scores, labels, eps), dtype):
-            return eps, (
-                f"{CONVENTION}-log(p + {eps:g}) in the loss: an epsilon inside the log, which changes the "
-                "loss where a probability is tiny; the gradient is checked against the exact loss's"
-            )
+            return eps, f"{CONVENTION}{PLACE_TEXT['log'].format(eps)}"
     return 0.0, ""
 
 

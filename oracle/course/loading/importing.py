@@ -202,7 +202,7 @@ def _load(path: Path) -> ModuleType:
                 same = exc.filename and Path(exc.filename).resolve() == file
                 where = f"{path}:{exc.lineno}" if same else str(path)
                 also = "" if same else f" ({exc.filename}:{exc.lineno})"
-                python2 = " (Python 2 code: run it through 2to3 first)" if _python2(exc) else ""
+                python2 = PYTHON2 if python2_syntax(exc) else ""
                 raise UserError(f"{where}: cannot import: SyntaxError: {exc.msg}{also}{python2}") from None
             except UserError:
                 raise
@@ -241,7 +241,10 @@ def _provider(module: str) -> str:
     return f"{top}.py is not beside the file"
 
 
-def _python2(exc: SyntaxError) -> bool:
+PYTHON2 = " (Python 2 code: run it through 2to3 first)"  # how a syntax error of Python 2's ends
+
+
+def python2_syntax(exc: SyntaxError) -> bool:
     """Whether a syntax error is Python 2's: a print statement, an ``except E, e``, a backquote..."""
     text = f"{exc.msg} {exc.text or ''}"
     return "Missing parentheses in call to" in text or bool(re.search(r"except\s+\w+\s*,\s*\w+\s*:|`", text))

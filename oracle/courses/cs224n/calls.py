@@ -35,6 +35,7 @@ from oracle.course.calling.calls import (
     output,
     step,
 )
+from oracle.course.judging.conventions import CONVENTION
 from oracle.courses.cs224n.word2vec_jax import K
 
 
@@ -129,6 +130,17 @@ def default_loss(fn: Any) -> Any:
     return own if callable(own) and own is not inspect.Parameter.empty else None
 
 
+def _positional(fn: Any) -> int:
+    """How many positional parameters ``fn`` has (-1: it takes any number, or it cannot be read)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return -1
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return -1
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+
 def takes(fn: Any, name: str, position: int) -> bool:
     try:
         params = list(inspect.signature(fn).parameters)
@@ -156,13 +168,29 @@ def loss_call(name: str, sampled: bool) -> Call:
         loss, d_center, d_outside = untouched(
             name, impl[0], lambda: step(name, impl[0], center, o, outside, dataset, *extra)
         )
+        loss, d_center, note = _unwrapped(output(loss, name), kept(d_center), center.shape, name)
         return Outcome(
-            output(loss, name),
-            {names[0]: kept(d_center), names[1]: kept(d_outside)},
-            warning=edited(name, before),
+            loss, {names[0]: d_center, names[1]: kept(d_outside)}, warning=notes(note, edited(name, before))
         )
 
     return call
+
+
+def _unwrapped(loss: Any, d_center: Any, shape: tuple[int, ...], name: str) -> tuple[Any, Any, str]:
+    """A loss of shape (1,) and a center gradient of shape (1, d) (a center vector reshaped to a
+    column along the way) as the scalar and the (d,) vector they hold, noted; anything else as it is.
+    """
+    wrapped = []
+    if isinstance(loss, np.ndarray) and loss.ndim > 0 and loss.size == 1:
+        wrapped.append(f"its loss of shape {loss.shape}")
+        loss = loss.reshape(())
+    if isinstance(d_center, np.ndarray) and d_center.shape != shape and d_center.squeeze().shape == shape:
+        wrapped.append(f"its center gradient of shape {d_center.shape}")
+        d_center = d_center.reshape(shape)
+    if not wrapped:
+        return loss, d_center, ""
+    held = " and ".join(wrapped)
+    return loss, d_center, f"{CONVENTION}{name} returns {held}: judged as the values they hold"
 
 
 def model_call(name: str) -> Call:
@@ -183,17 +211,21 @@ def model_call(name: str) -> Call:
         before.watch(names[0], center_vectors)
         before.watch(names[1], outside)
         window = max(1, math.ceil(len(words) / 2))
-        args = (word(int(c)), window, words, table, center_vectors, outside, Draws((), vocabulary))
+        args: tuple[Any, ...] = (word(int(c)), window, words, table, center_vectors, outside)
         note = ""
+        if _positional(impl[0]) == len(args) + 1:  # 7, with the dataset and the loss: no windowSize (C)
+            args, note = args[:1] + args[2:], f"{CONVENTION}{name} takes no windowSize (C): called without it"
+        args += (Draws((), vocabulary),)
         try:
             result = untouched(name, impl[0], lambda: step(name, impl[0], *args, softmax_loss))
         except Raised as raised:
             own = default_loss(impl[0])
             if not isinstance(raised.exc, AssertionError) or own is None:
                 raise
-            note = (
+            note = notes(
+                note,
                 f"{name} refused the check's loss function (AssertionError): "
-                f"judged with its own default, {own.__name__}"
+                f"judged with its own default, {own.__name__}",
             )
             result = step(name, impl[0], *args, own)
         loss, d_center, d_outside = triple(result, name)

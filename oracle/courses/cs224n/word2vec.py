@@ -11,11 +11,14 @@ drawn several times; the draws include the outside word itself, which the course
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
+from oracle.core.judgement import Outcome
 from oracle.course.judging.bugs import Bug, Suspect, gradient_bug, output_bug, same
+from oracle.course.judging.conventions import CONVENTION, as_float, joined
 from oracle.course.reference import Reference, Shape, declare
 from oracle.courses.cs224n import word2vec_jax as w2v
 from oracle.courses.cs224n.calls import loss_call, model_call
@@ -120,6 +123,32 @@ _loss("negSamplingLossAndGradient", ("centerWordVec", "outsideVectors"), sampled
 _loss("softmaxCostAndGradient", ("predicted", "outputVectors"), sampled=False)
 _loss("negSamplingCostAndGradient", ("predicted", "outputVectors"), sampled=True)
 
+CBOW_MEAN = (
+    f"{CONVENTION}the context words' vectors averaged, not summed (the original word2vec's CBOW, "
+    "the handout's sums them)"
+)
+
+
+def infer_cbow_mean(
+    settings: Mapping[str, Any], student: Outcome, inputs: Sequence[np.ndarray]
+) -> Mapping[str, Any]:
+    """Summed (the handout) or averaged context vectors: whichever the student's loss is nearer."""
+    loss = as_float(student.out)
+    if loss is None or not np.isfinite(loss):
+        return settings
+    center_vectors, outside, c, context = (np.asarray(v) for v in inputs)
+
+    def naive(predicted: np.ndarray) -> float:
+        scores = outside @ predicted
+        return float(np.log(np.sum(np.exp(scores - scores.max()))) + scores.max() - scores[int(c)])
+
+    picked = center_vectors[context]
+    if abs(loss - naive(picked.mean(axis=0))) < abs(loss - naive(picked.sum(axis=0))):
+        student.warning = joined(student.warning, CBOW_MEAN)
+        return {**settings, "mean": True}
+    return settings
+
+
 for _name, _fn in (("skipgram", w2v.skipgram), ("cbow", w2v.cbow)):
     declare(
         Reference(
@@ -133,5 +162,6 @@ for _name, _fn in (("skipgram", w2v.skipgram), ("cbow", w2v.cbow)):
             names=(_name,),
             upstream=False,
             bugs=(CENTER_ROW,) if _name == "skipgram" else (),
+            adapt=infer_cbow_mean if _name == "cbow" else None,
         )
     )

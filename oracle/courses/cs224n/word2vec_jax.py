@@ -52,9 +52,11 @@ def skipgram(center_vectors: Any, outside: Any, c: Any, context: Any) -> Any:
     return jnp.sum(jax.vmap(lambda w: naive_softmax(center_vectors[c], outside, w))(context))
 
 
-def cbow(center_vectors: Any, outside: Any, c: Any, context: Any) -> Any:
-    """The course's CBOW: the context words' vectors summed predict the center word (naive softmax)."""
-    return naive_softmax(jnp.sum(center_vectors[context], axis=0), outside, c)
+def cbow(center_vectors: Any, outside: Any, c: Any, context: Any, mean: bool = False) -> Any:
+    """The course's CBOW: the context words' vectors summed (``mean``: averaged, as the original
+    word2vec does) predict the center word (naive softmax)."""
+    reduce = jnp.mean if mean else jnp.sum
+    return naive_softmax(reduce(center_vectors[context], axis=0), outside, c)
 
 
 # --------------------------------------------------------------------- the classic bugs

@@ -14,7 +14,7 @@ import numpy as np
 from oracle.core.jax_graph import JAX_OPS
 from oracle.core.judgement import Outcome
 from oracle.core.lazy_jax import jax, jnp
-from oracle.course.judging.conventions import epsilon_in_log, joined
+from oracle.course.judging.conventions import joined, softmax_epsilon
 from oracle.course.judging.samplers import (
     at_ties,
     at_zero,
@@ -119,27 +119,43 @@ declare(
 )
 
 
-def softmax_loss(x: jax.Array, y: jax.Array, eps: float = 0.0) -> jax.Array:
-    """Mean cross-entropy; with ``eps``: the value of mean(-log(p_y + eps)), the exact loss's gradient.
+def softmax_loss(x: jax.Array, y: jax.Array, eps: float = 0.0, eps_at: str = "log") -> jax.Array:
+    """Mean cross-entropy; with ``eps``: the value of the student's loss with that epsilon.
 
-    The epsilon is a student's convention inferred from their loss (``infer_epsilon``):
-    it only matters where a probability is tiny, and their dx (probs - one_hot) is the
-    exact loss's gradient.
+    ``eps_at`` "log": mean(-log(p_y + eps)), and the exact loss's gradient, which is what
+    the student's dx (probs - one_hot, their probs without the epsilon) is. "sum":
+    mean(-log(q_y)) with q = e / sum(e), e = exp(x - the row's max) + eps, and the gradient
+    (q - one_hot) / N that the same probabilities give: the code that adds the epsilon there
+    computes dx from them. Either epsilon is a student's convention inferred from their
+    loss (``infer_epsilon``); it only matters where a probability is tiny.
     """
     exact = JAX_OPS["softmax_loss"](x, y)
     if eps == 0:
         return exact
-    log_p = jnp.take_along_axis(jax.nn.log_softmax(x, axis=1), jnp.asarray(y)[:, None], axis=1)[:, 0]
-    return exact + jax.lax.stop_gradient(-jnp.mean(jnp.log(jnp.exp(log_p) + eps)) - exact)
+    labels = jnp.asarray(y)[:, None]
+    if eps_at != "sum":
+        log_p = jnp.take_along_axis(jax.nn.log_softmax(x, axis=1), labels, axis=1)[:, 0]
+        return exact + jax.lax.stop_gradient(-jnp.mean(jnp.log(jnp.exp(log_p) + eps)) - exact)
+    e = jnp.exp(x - jnp.max(x, axis=1, keepdims=True)) + eps
+    q = e / jnp.sum(e, axis=1, keepdims=True)
+    value = -jnp.mean(jnp.log(jnp.take_along_axis(q, labels, axis=1)[:, 0]))
+    # a term of value 0 whose gradient moves the exact loss's (p - one_hot) / N to (q - one_hot) / N
+    shift = jnp.sum(jax.lax.stop_gradient(q - jax.nn.softmax(x, axis=1)) * x) / x.shape[0]
+    return exact + jax.lax.stop_gradient(value - exact) + shift - jax.lax.stop_gradient(shift)
 
 
 def infer_epsilon(
     settings: Mapping[str, Any], student: Outcome, inputs: Sequence[np.ndarray]
 ) -> Mapping[str, Any]:
     x, y = inputs
-    eps, note = epsilon_in_log(student.out, x, y, str(x.dtype))
+    eps, at, note = softmax_epsilon(student.out, x, y, str(x.dtype))
     student.warning = joined(student.warning, note)
-    return {**settings, "eps": eps}
+    return {**settings, **epsilon_settings(eps, at)}
+
+
+def epsilon_settings(eps: float, at: str) -> dict[str, Any]:
+    """The reference's keywords for a softmax epsilon: ``eps_at`` only where it is not the log's."""
+    return {"eps": eps} if at == "log" else {"eps": eps, "eps_at": at}
 
 
 declare(

@@ -25,9 +25,9 @@ import numpy as np
 from oracle.core.judgement import Outcome
 from oracle.core.lazy_jax import jax, jnp
 from oracle.course.judging.bugs import gradient_bug, output_bug
-from oracle.course.judging.conventions import epsilon_in_log, joined, regularization
+from oracle.course.judging.conventions import joined, regularization, softmax_epsilon
 from oracle.course.reference import Reference, Shape, declare
-from oracle.courses.cs231n.basic import softmax_loss
+from oracle.courses.cs231n.basic import epsilon_settings, softmax_loss
 from oracle.courses.cs231n.calls_classifiers import classifier_call
 
 CLASSIFIER = "classifier"
@@ -42,7 +42,7 @@ def scaled(value: Any, k: Any) -> Any:
     return frozen + k * (value - frozen)
 
 
-def svm_data_loss(scores: Any, y: Any, eps: float = 0.0) -> Any:
+def svm_data_loss(scores: Any, y: Any, eps: float = 0.0, eps_at: str = "log") -> Any:
     n = scores.shape[0]
     correct = jnp.take_along_axis(scores, y[:, None], axis=1)
     margins = jnp.maximum(0.0, scores - correct + 1.0)
@@ -58,11 +58,12 @@ def linear(
     reg: float,
     half: bool = False,
     eps: float = 0.0,
+    eps_at: str = "log",
     data_grad: float = 1.0,
     reg_grad: float = 1.0,
 ) -> tuple[Any, dict[str, Any]]:
     """The loss at ``reg`` and, as an extra, at 0; ``data_grad``, ``reg_grad`` scale the gradients (bugs)."""
-    data_loss = data(X @ W, y, eps)
+    data_loss = data(X @ W, y, eps, eps_at)
     penalty = (0.5 if half else 1.0) * reg * jnp.sum(W * W)
     return scaled(data_loss, data_grad) + scaled(penalty, reg_grad), {"loss at reg 0": data_loss}
 
@@ -83,13 +84,13 @@ def infer(
         dtype,
         grads,
     )
-    eps, eps_note = 0.0, ""
+    eps, at, eps_note = 0.0, "log", ""
     if softmax:
-        eps, eps_note = epsilon_in_log(
+        eps, at, eps_note = softmax_epsilon(
             student.extras.get("loss at reg 0"), X.astype(np.float64) @ W, y, dtype
         )
     student.warning = joined(student.warning, note, eps_note)
-    return {**settings, "half": half, "eps": eps}
+    return {**settings, "half": half, **epsilon_settings(eps, at)}
 
 
 # -------------------------------------------------------------------- samplers

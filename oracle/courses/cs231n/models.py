@@ -27,9 +27,9 @@ from oracle.core.judgement import Outcome
 from oracle.core.lazy_jax import jax, jnp
 from oracle.course.calling.calls import APPLIES, FD_MODEL
 from oracle.course.judging.bugs import gradient_bug, output_bug
-from oracle.course.judging.conventions import epsilon_in_log, joined, regularization
+from oracle.course.judging.conventions import joined, regularization, softmax_epsilon
 from oracle.course.reference import Reference, Shape, declare
-from oracle.courses.cs231n.basic import softmax_loss
+from oracle.courses.cs231n.basic import epsilon_settings, softmax_loss
 from oracle.courses.cs231n.calls_models import Off, fd_net_call, net_call, supports
 from oracle.courses.cs231n.classifiers import REG, scaled
 
@@ -64,6 +64,7 @@ def net_loss(
     reg: float,
     half: bool = True,
     eps: float = 0.0,
+    eps_at: str = "log",
     data_grad: float = 1.0,
     reg_grad: float = 1.0,
     bias_reg: float = 0.0,
@@ -78,7 +79,7 @@ def net_loss(
     params = dict(zip(names, arrays, strict=False))
     X, y = arrays[len(names)], arrays[len(names) + 1]
     scores = scorer(params, X) if scorer else scores_of(params, X, layers, norm)
-    data = softmax_loss(scores, y, eps)
+    data = softmax_loss(scores, y, eps, eps_at)
     weights = [params[f"W{k}"] for k in range(1, layers + 1)]
     penalty = (0.5 if half else 1.0) * reg * sum(jnp.sum(w * w) for w in weights)
     biases = sum(jnp.sum(params[f"b{k}"] ** 2) for k in range(1, layers + 1))
@@ -104,9 +105,9 @@ def infer(
     if scorer is None:
         scorer = functools.partial(scores_of, layers=layers, norm=norm)
     scores = np.asarray(scorer(arrays, jnp.asarray(X)))
-    eps, eps_note = epsilon_in_log(student.extras.get("loss at reg 0"), scores, y, dtype)
+    eps, at, eps_note = softmax_epsilon(student.extras.get("loss at reg 0"), scores, y, dtype)
     student.warning = joined(student.warning, note, eps_note)
-    return {**settings, "half": half, "eps": eps}
+    return {**settings, "half": half, **epsilon_settings(eps, at)}
 
 
 # -------------------------------------------------------------------- samplers
