@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import pkgutil
 import subprocess
 import sys
 import textwrap
@@ -202,3 +203,17 @@ def test_an_unknown_course_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "--course 'nosuchcourse': not a known course" in result.stderr and "cs231n" in result.stderr
+
+
+def test_a_course_package_imported_first_in_a_fresh_process_imports() -> None:
+    """A course package imports ``oracle.course.reference``; that must not load the registry
+    (which imports every course package) while the course package is half imported."""
+    import oracle.courses
+
+    names = sorted(m.name for m in pkgutil.iter_modules(oracle.courses.__path__, "oracle.courses."))
+    assert len(names) >= 7
+    for name in names:
+        code = f"import {name}; from oracle.course.registry import COURSES; print(len(COURSES))"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"{name}: {done.stderr.strip().splitlines()[-1:]}"
+        assert int(done.stdout) == len(names)

@@ -28,7 +28,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oracle.core.compare import DTYPES
 from oracle.core.record import ERROR, Record
@@ -36,9 +36,7 @@ from oracle.core.table import records_table
 from oracle.core.x64 import in_x64
 from oracle.course.judging.judge import judge_target
 from oracle.course.judging.samplers import with_zeros
-from oracle.course.loading.finding import Target, cli_replay, load_module, select_targets
 from oracle.course.reference import GATE, LAYER, LOSS, Reference
-from oracle.course.registry import COURSE_OF, REFERENCES, register_reference
 
 __all__ = [
     "assert_gate_correct",
@@ -53,6 +51,27 @@ __all__ = [
     "with_zeros",
 ]
 
+if TYPE_CHECKING:
+    from oracle.course.loading.finding import Target
+
+# Imported when first used, not with this package: a course package imports
+# ``oracle.course.reference``, so this package's own import must not load the registry
+# (which imports every course package) or a course package imported first, before the
+# registry, would be asked for its COURSE while it is still being imported.
+_LATER = {
+    "load_module": "oracle.course.loading.finding",
+    "register_reference": "oracle.course.registry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LATER:
+        import importlib
+
+        return getattr(importlib.import_module(_LATER[name]), name)
+    raise AttributeError(f"module 'oracle.course' has no attribute {name!r}")
+
+
 DEFAULT_SEEDS = 3
 
 
@@ -61,6 +80,8 @@ def check_target(
     target: Target, seed: int = 0, seeds: int = DEFAULT_SEEDS, dtype: str = "float64"
 ) -> list[Record]:
     """Every record of one target: ``seeds`` seeds from ``seed`` on, every shape, random and edge inputs."""
+    from oracle.course.registry import COURSE_OF
+
     if seed < 0 or seeds < 1:
         raise ValueError(f"seed must be >= 0 and seeds >= 1, got seed={seed}, seeds={seeds}")
     if dtype not in DTYPES:
@@ -81,6 +102,8 @@ def check_target(
 
 
 def _reference(name: str, kind: str) -> Reference:
+    from oracle.course.registry import REFERENCES
+
     ref = REFERENCES.get(name)
     if ref is None or ref.kind != kind:
         known = ", ".join(r.name for r in REFERENCES.values() if r.kind == kind)
@@ -90,6 +113,8 @@ def _reference(name: str, kind: str) -> Reference:
 
 def _object_replay(objects: Sequence[Any], ref: Reference, dtype: str) -> Callable[[int], str]:
     """The CLI command if the code is what its file defines under the target's names, else a Python call."""
+    from oracle.course.loading.finding import cli_replay
+
     module = inspect.getmodule(objects[0])
     try:
         path = inspect.getsourcefile(objects[0])
@@ -113,6 +138,8 @@ def check_gate(
     dtype: str = "float64",
 ) -> list[Record]:
     """Records for a gate class (``forward(*inputs)``, ``backward(upstream)``); ``name``: its own."""
+    from oracle.course.loading.finding import Target
+
     ref = _reference(name or str(getattr(gate, "__name__", "")), GATE)
     return check_target(Target(ref, (gate,), _object_replay([gate], ref, dtype)), seed, seeds, dtype)
 
@@ -127,6 +154,8 @@ def check_layer(
     dtype: str = "float64",
 ) -> list[Record]:
     """Records for a layer pair; ``name`` defaults to the forward's name without ``_forward``."""
+    from oracle.course.loading.finding import Target
+
     ref = _reference(name or str(getattr(forward, "__name__", "")).removesuffix("_forward"), LAYER)
     replay = _object_replay([forward, backward], ref, dtype)
     return check_target(Target(ref, (forward, backward), replay), seed, seeds, dtype)
@@ -141,6 +170,8 @@ def check_loss(
     dtype: str = "float64",
 ) -> list[Record]:
     """Records for a loss ``(x, y) -> (loss, dx)``; ``name`` defaults to the function's."""
+    from oracle.course.loading.finding import Target
+
     ref = _reference(name or str(getattr(loss, "__name__", "")), LOSS)
     return check_target(Target(ref, (loss,), _object_replay([loss], ref, dtype)), seed, seeds, dtype)
 
@@ -165,6 +196,8 @@ def check_module(
     its verdict. A module object is checked in this process unless ``isolate=True``
     (then its file is imported again, in a worker).
     """
+    from oracle.course.loading.finding import load_module, select_targets
+
     if isolate is None:
         isolate = not isinstance(module, ModuleType)
     if isolate:
