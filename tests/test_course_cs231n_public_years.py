@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from oracle.core.record import UNCHECKED
+from oracle.core.record import ERROR, MATCH, MISMATCH, UNCHECKED
 from oracle.course import check_module
 
 SAMPLES = Path(__file__).parent / "course_samples"
@@ -45,3 +45,57 @@ def test_a_net_with_dropout_that_needs_a_helper_never_imported_is_unchecked_like
     for r in records:
         assert r.status == UNCHECKED, (r.target, r.status, r.detail)
         assert "needs affine_forward" in r.detail and "cs231n.layer_utils" in r.detail
+
+
+POOL_WHERE = """import numpy as np
+
+
+def max_pool_forward_naive(x, pool_param):
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    N, C, H, W = x.shape
+    Ho, Wo = (H - ph) // s + 1, (W - pw) // s + 1
+    out = np.zeros((N, C, Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            out[:, :, i, j] = x[:, :, i * s:i * s + ph, j * s:j * s + pw].max(axis=(2, 3))
+    return out, (x, pool_param)
+
+
+def max_pool_backward_naive(dout, cache):
+    x, pool_param = cache
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    N, C, Ho, Wo = dout.shape
+    dx = np.zeros_like(x)
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    window = x[n, c, i * s:i * s + ph, j * s:j * s + pw]
+                    r, q = np.where(window == np.max(window))
+                    dx[n, c, i * s + int(r), j * s + int(q)] += dout[n, c, i, j]
+    return dx
+"""
+
+
+def test_int_of_a_one_element_array_np_where_derived_from_an_input_is_judged_as_on_numpy_1(
+    tmp_path: Path,
+) -> None:
+    """2019: ``row, col = np.where(window == np.max(window))`` then ``int(row)``. NumPy 1 turned the
+    one-element index array into a number; NumPy 2 refuses it, and the rerun with NumPy 1's
+    conversion gave its inputs only, not np.where's indices: every row was an error."""
+    file = tmp_path / "layers.py"
+    file.write_text(POOL_WHERE)
+    records = check_module(file, targets=["max_pool_naive"], seeds=1, isolate=False)
+    ties = [r for r in records if "tied maxima" in r.detail]
+    plain = [r for r in records if r not in ties]
+    assert plain and ties
+    for r in plain:  # judged, the rerun noted
+        assert r.status == MATCH, (r.status, r.detail)
+        assert "NumPy 1's float()/int() of a one-element array" in r.warning
+    for r in ties:  # two maxima in a window: int() of two indices, wrong in any NumPy
+        assert r.status == ERROR and "only 0-dimensional arrays" in r.detail
+    # the same code with a wrong gradient (dout not routed) still fails after the rerun
+    wrong = POOL_WHERE.replace("+= dout[n, c, i, j]", "+= 1.0")
+    file.write_text(wrong)
+    records = check_module(file, targets=["max_pool_naive"], seeds=1, isolate=False)
+    assert {r.status for r in records if "tied maxima" not in r.detail} == {MISMATCH}

@@ -5,11 +5,13 @@ NumPy 1.x turned an array of one element, of any shape, into a Python number: de
 refuses it (``TypeError: only 0-dimensional arrays can be converted to Python scalars``). That
 code is correct on the NumPy its course ran, and a version change is not the student's bug:
 a call that fails with that message is run once more on inputs viewed as ``OneElement``
-arrays, which convert as NumPy 1 did (and pass the view on through slicing and arithmetic),
-and what that run gives is judged (or its next error, an unfinished backward say), the row
-noting why (``NOTE``, a warning, not a failure). An array of several elements still refuses,
-as in every NumPy; a call refused again keeps its first error, whose detail names the NumPy 2
-change (``oracle.course.calling.hints``).
+arrays, which convert as NumPy 1 did (and pass the view on through slicing, arithmetic and
+NumPy's functions: ``row, col = np.where(window == window.max())`` then ``int(row)``, a 2019
+max-pooling backward, takes an array derived from an input), and what that run gives is
+judged (or its next error, an unfinished backward say), the row noting why (``NOTE``, a
+warning, not a failure). An array of several elements still refuses, as in every NumPy; a
+call refused again keeps its first error, whose detail names the NumPy 2 change
+(``oracle.course.calling.hints``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,22 @@ class OneElement(np.ndarray):
 
     def __int__(self) -> int:
         return int(self.view(np.ndarray).reshape(-1)[0] if self.size == 1 else self.view(np.ndarray))
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """NumPy's function, its arrays (``np.where``'s indices: always plain) viewed as ``OneElement``."""
+        return _derived(super().__array_function__(func, types, args, kwargs))
+
+    def nonzero(self) -> Any:
+        return _derived(super().nonzero())
+
+
+def _derived(value: Any) -> Any:
+    """An array computed from a ``OneElement`` one, viewed as such (also inside a tuple or list)."""
+    if type(value) is np.ndarray:
+        return value.view(OneElement)
+    if type(value) in (tuple, list):
+        return type(value)(_derived(v) for v in value)
+    return value
 
 
 def refused(error: str) -> bool:
