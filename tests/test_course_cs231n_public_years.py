@@ -99,3 +99,38 @@ def test_int_of_a_one_element_array_np_where_derived_from_an_input_is_judged_as_
     file.write_text(wrong)
     records = check_module(file, targets=["max_pool_naive"], seeds=1, isolate=False)
     assert {r.status for r in records if "tied maxima" not in r.detail} == {MISMATCH}
+
+
+AFFINE_NUMPY1 = """import numpy as np
+
+
+def affine_forward(x, w, b):
+    out = np.reshape(x, newshape=(x.shape[0], np.int(np.prod(x.shape[1:])))).dot(w) + b
+    return out, (x, w, b)
+
+
+def affine_backward(dout, cache):
+    x, w, b = cache
+    dx = np.reshape(dout.dot(w.T), newshape=x.shape)
+    dw = np.reshape(x, (x.shape[0], -1)).T.dot(dout)
+    db = np.sum(dout, axis=0)
+    return dx, dw, db
+"""
+
+
+def test_numpy_1_names_that_numpy_2_removed_are_judged_on_a_rerun_that_restores_them(tmp_path: Path) -> None:
+    """2020: ``np.reshape(dx, newshape=x.shape)`` in affine_backward (85 error rows of one public
+    solution, through every sandwich and net that calls it) and ``np.int(H / 2)``: right on the
+    NumPy of the course's years, removed in NumPy 2. The rerun restores both, for its call only."""
+    import numpy as np
+
+    file = tmp_path / "layers.py"
+    file.write_text(AFFINE_NUMPY1)
+    reshape = np.reshape
+    records = check_module(file, targets=["affine"], seeds=1, isolate=False)
+    assert records and {r.status for r in records} == {MATCH}
+    assert all("NumPy 1's np.int, np.float... and reshape(newshape=...)" in r.warning for r in records)
+    assert np.reshape is reshape and "int" not in vars(np)  # the numpy module is as it was
+    file.write_text(AFFINE_NUMPY1.replace("db = np.sum(dout, axis=0)", "db = np.sum(dout, axis=0) * 2"))
+    records = check_module(file, targets=["affine"], seeds=1, isolate=False)
+    assert {r.status for r in records if r.input == "b"} == {MISMATCH}

@@ -252,11 +252,12 @@ def run(
     """
     outcome = _run(call, name, names, impl, inputs, upstream, settings)
     if numpy1.refused(outcome.error):
-        lenient = [numpy1.lenient(v) for v in inputs]
-        again = _run(call, name, names, impl, lenient, upstream, settings)
+        note = numpy1.API_NOTE if numpy1.removed(outcome.error) else numpy1.NOTE
+        with numpy1.api():
+            again = _run(call, name, names, impl, [numpy1.lenient(v) for v in inputs], upstream, settings)
         if not numpy1.refused(again.error):  # past the conversion: judged, or its next error
             outcome = numpy1.plain_outcome(again)
-            outcome.warning = notes(outcome.warning, numpy1.NOTE)
+            outcome.warning = notes(outcome.warning, note)
     note = import_note(impl)  # what the student's file could not import (a course's helper module)
     if note:
         outcome.warning = notes(outcome.warning, note)

@@ -12,11 +12,19 @@ judged (or its next error, an unfinished backward say), the row noting why (``NO
 warning, not a failure). An array of several elements still refuses, as in every NumPy; a
 call refused again keeps its first error, whose detail names the NumPy 2 change
 (``oracle.course.calling.hints``).
+
+Two more names of NumPy 1 that NumPy 2 removed get the same rerun, under ``api()``: the
+aliases ``np.int``, ``np.float``... (``np.int(H / 2)`` in a 2020 ``ThreeLayerConvNet``) and
+reshape's ``newshape`` keyword (``np.reshape(dx, newshape=x.shape)``, a 2020
+``affine_backward``); ``api()`` puts them back on the numpy module for the rerun only, in
+the process that runs the student's code, and the row says so (``API_NOTE``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -27,6 +35,13 @@ REFUSED = "only 0-dimensional arrays can be converted to Python scalars"  # NumP
 NOTE = (
     "run again with NumPy 1's float()/int() of a one-element array (such as b of shape (1, 1, 1)), which "
     "NumPy 2 refuses with a TypeError: b.item() or np.squeeze(b) works in both"
+)
+# NumPy 1's names that NumPy 2 removed: the error each gives, and what the rerun restores.
+REMOVED = re.compile(r"unexpected keyword argument 'newshape'|module 'numpy' has no attribute '(\w+)'")
+ALIASES = {"int": int, "float": float, "complex": complex, "object": object, "str": str}  # gone in 1.24
+API_NOTE = (
+    "run again with NumPy 1's np.int, np.float... and reshape(newshape=...), which NumPy 2 removed: "
+    "int, float and reshape(x, shape) work in both"
 )
 
 
@@ -57,8 +72,37 @@ def _derived(value: Any) -> Any:
 
 
 def refused(error: str) -> bool:
-    """Whether a call's error is NumPy 2 refusing ``float()`` or ``int()`` of an array that is not 0-d."""
-    return REFUSED in error
+    """Whether a call's error is NumPy 2 refusing ``float()`` or ``int()`` of an array that is not 0-d,
+    or one of NumPy 1's names that NumPy 2 removed."""
+    return REFUSED in error or removed(error)
+
+
+def removed(error: str) -> bool:
+    """Whether a call's error is a name of NumPy 1 that NumPy 2 removed (``api()`` restores it)."""
+    found = REMOVED.search(error)
+    return found is not None and (found.group(1) is None or found.group(1) in ALIASES)
+
+
+@contextlib.contextmanager
+def api() -> Iterator[None]:
+    """NumPy 1's ``np.int``, ``np.float``... and ``np.reshape(a, newshape=...)``, restored on exit."""
+    plain_reshape = np.reshape
+    added = [name for name in ALIASES if name not in vars(np)]
+
+    def reshape(a: Any, *args: Any, newshape: Any = None, **kwargs: Any) -> Any:
+        if newshape is not None and not args and "shape" not in kwargs:
+            kwargs["shape"] = newshape
+        return plain_reshape(a, *args, **kwargs)
+
+    try:
+        for name in added:
+            setattr(np, name, ALIASES[name])
+        np.reshape = reshape
+        yield
+    finally:
+        np.reshape = plain_reshape
+        for name in added:
+            vars(np).pop(name, None)
 
 
 def lenient(value: Any) -> Any:
