@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from oracle.core.record import ERROR, MATCH, MISMATCH, UNCHECKED
+import pytest
+
+from oracle.core.errors import UserError
+from oracle.core.record import ERROR, KINK, MATCH, MISMATCH, UNCHECKED
 from oracle.course import check_module
 
 SAMPLES = Path(__file__).parent / "course_samples"
@@ -134,3 +137,26 @@ def test_numpy_1_names_that_numpy_2_removed_are_judged_on_a_rerun_that_restores_
     file.write_text(AFFINE_NUMPY1.replace("db = np.sum(dout, axis=0)", "db = np.sum(dout, axis=0) * 2"))
     records = check_module(file, targets=["affine"], seeds=1, isolate=False)
     assert {r.status for r in records if r.input == "b"} == {MISMATCH}
+
+
+def test_a_name_numpy_2_moved_out_of_a_public_module_still_imports(tmp_path: Path) -> None:
+    """2022: ``from numpy.lib.npyio import savez_compressed`` (an editor's unused import) in
+    softmax.py; NumPy 2 keeps only DataSource and NpzFile there, so the file, and every
+    classifier importing it through classifiers/__init__.py, could not be imported."""
+    import numpy.lib.npyio
+
+    package = tmp_path / "assignment1" / "cs231n"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    file = package / "layers.py"
+    file.write_text(
+        "import numpy as np\nfrom numpy.lib.npyio import savez_compressed\n\n\n"
+        "def relu_forward(x):\n    return np.maximum(0, x), x\n\n\n"
+        "def relu_backward(dout, cache):\n    return dout * (cache > 0)\n"
+    )
+    records = check_module(file, targets=["relu"], seeds=1, isolate=False)
+    assert records and {r.status for r in records} <= {MATCH, KINK}
+    assert not hasattr(numpy.lib.npyio, "savez_compressed")  # put back for the import only
+    file.write_text(file.read_text().replace("savez_compressed", "no_such_function"))
+    with pytest.raises(UserError, match="no_such_function"):  # a name NumPy never had still fails
+        check_module(file, targets=["relu"], seeds=1, isolate=False)

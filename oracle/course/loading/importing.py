@@ -40,7 +40,7 @@ from types import ModuleType
 from oracle.core.errors import UserError
 from oracle.course.calling.calls import describe_exception
 from oracle.course.loading import notebook_run, tolerant
-from oracle.course.loading.stand_ins import python2_builtins, stand_ins
+from oracle.course.loading.stand_ins import numpy1_modules, python2_builtins, stand_ins
 from oracle.course.registry import COURSES
 
 # Import names whose package on PyPI has another name.
@@ -160,7 +160,7 @@ def _under(module: ModuleType, roots: list[Path]) -> bool:
 
 def load(path: Path) -> ModuleType:
     """Import ``path`` (an existing .py file); a ``UserError`` of one line says why it cannot be."""
-    with python2_builtins(), stand_ins(COURSES.values()):
+    with python2_builtins(), numpy1_modules(), stand_ins(COURSES.values()):
         return _load(path)
 
 

@@ -3,7 +3,10 @@
 - ``past.builtins`` (Python 2's builtins, from the ``future`` package that 2019-2020 CS231n
   starter files import ``xrange`` from), when ``past`` is not installed: ``PY2_BUILTINS``;
 - a module that needs a build step and was never built (a Cython extension): the stand-in
-  its course declares (``Course.stand_ins``), served only when no other finder finds it.
+  its course declares (``Course.stand_ins``), served only when no other finder finds it;
+- NumPy 1's public names that NumPy 2 moved to a private module (``from numpy.lib.npyio import
+  savez_compressed``, an unused import a 2022 CS231n solution's softmax.py has, which made every
+  classifier of its first assignment fail to import): ``numpy1_modules``.
 
 Nothing stays behind: what is stood in for leaves ``sys.modules`` when the import is done.
 """
@@ -61,6 +64,30 @@ def python2_builtins() -> Iterator[None]:
         for name, module in stand_ins.items():
             if sys.modules.get(name) is module:
                 del sys.modules[name]
+
+
+# NumPy 1's public module -> the private one NumPy 2 moved its names to (NEP 52)
+NUMPY1_MODULES = {"numpy.lib.npyio": "numpy.lib._npyio_impl"}
+
+
+@contextmanager
+def numpy1_modules() -> Iterator[None]:
+    """The names NumPy 2 moved out of NumPy 1's public modules, back in them while a file imports."""
+    added: list[tuple[ModuleType, str]] = []
+    for public, private in NUMPY1_MODULES.items():
+        try:
+            old, new = importlib.import_module(public), importlib.import_module(private)
+        except ImportError:  # another NumPy: nothing to put back
+            continue
+        for name in getattr(new, "__all__", ()):
+            if not hasattr(old, name):
+                setattr(old, name, getattr(new, name))
+                added.append((old, name))
+    try:
+        yield
+    finally:
+        for module, name in added:
+            delattr(module, name)
 
 
 class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
