@@ -160,3 +160,77 @@ def test_a_name_numpy_2_moved_out_of_a_public_module_still_imports(tmp_path: Pat
     file.write_text(file.read_text().replace("savez_compressed", "no_such_function"))
     with pytest.raises(UserError, match="no_such_function"):  # a name NumPy never had still fails
         check_module(file, targets=["relu"], seeds=1, isolate=False)
+
+
+LAYERS_2022_A1 = """import numpy as np
+
+
+def relu_forward(x):
+    out = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    out = np.maximum(x, 0)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return out, x
+
+
+def relu_backward(dout, cache):
+    dx, x = None, cache
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    dx = dout * (x > 0)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx
+
+
+def dropout_forward(x, dropout_param):
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    mask = None
+    out = None
+    if mode == "train":
+        # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+
+        pass
+
+        # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    elif mode == "test":
+        # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+
+        pass
+
+        # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    cache = (dropout_param, mask)
+    return out, cache
+
+
+def dropout_backward(dout, cache):
+    dropout_param, mask = cache
+    dx = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+
+    pass
+
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx
+"""
+
+
+def test_a_later_assignments_template_in_the_first_assignments_layers_is_not_due(tmp_path: Path) -> None:
+    """2022-2023: the first assignment's layers.py ships the second's layers (conv, pooling, the
+    norms, dropout) as templates; a first assignment done right leaves them so, and each was an
+    error row ('not implemented'). In the second assignment's folder, or outside any, it still is."""
+    for folder, status in (("assignment1", UNCHECKED), ("assignment2", ERROR), ("mine", ERROR)):
+        package = tmp_path / folder / "cs231n"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        (package / "layers.py").write_text(LAYERS_2022_A1)
+        records = check_module(package / "layers.py", targets=["relu", "dropout"], seeds=1, isolate=False)
+        assert {r.status for r in records if r.target == "relu"} <= {MATCH, KINK}
+        (dropout,) = [r for r in records if r.target == "dropout"]
+        assert dropout.status == status, (folder, dropout.status, dropout.detail)
+        if status == UNCHECKED:
+            assert dropout.detail.startswith(
+                "not due yet: dropout is set in assignment 2; this file of assignment 1"
+            )
+        else:
+            assert dropout.detail.startswith(
+                "not implemented: dropout_forward is still the assignment's template"
+            )

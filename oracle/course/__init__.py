@@ -31,12 +31,12 @@ from types import ModuleType
 from typing import Any
 
 from oracle.core.compare import DTYPES
-from oracle.core.record import ERROR, Record
+from oracle.core.record import ERROR, UNCHECKED, Record
 from oracle.core.table import records_table
 from oracle.core.x64 import in_x64
 from oracle.course.judging.judge import judge_target
 from oracle.course.judging.samplers import with_zeros
-from oracle.course.loading.finding import Target, cli_replay, load_module, select_targets
+from oracle.course.loading.finding import NOT_DUE, Target, cli_replay, load_module, select_targets
 from oracle.course.reference import GATE, LAYER, LOSS, Reference
 from oracle.course.registry import COURSE_OF, REFERENCES, register_reference
 
@@ -68,8 +68,9 @@ def check_target(
     ref = target.ref
     if target.problem:
         case_id = hashlib.sha256(f"{ref.name}|{target.problem}".encode()).hexdigest()[:12]
+        status = UNCHECKED if target.problem.startswith(NOT_DUE) else ERROR  # not due: no one's mistake
         record = Record(
-            case_id, "", "", dtype, ERROR, target.problem, ops=ref.name, n_nodes=1, target=ref.name
+            case_id, "", "", dtype, status, target.problem, ops=ref.name, n_nodes=1, target=ref.name
         )
         record.replay = target.replay(seed)
         records = [record]
