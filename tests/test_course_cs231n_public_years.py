@@ -108,7 +108,8 @@ AFFINE_NUMPY1 = """import numpy as np
 
 
 def affine_forward(x, w, b):
-    out = np.reshape(x, newshape=(x.shape[0], np.int(np.prod(x.shape[1:])))).dot(w) + b
+    flat = np.reshape(x, newshape=(x.shape[0], np.int(np.prod(x.shape[1:]))))
+    out = np.lib.pad(flat, ((0, 0), (0, 0)), "constant").dot(w) + b
     return out, (x, w, b)
 
 
@@ -123,8 +124,9 @@ def affine_backward(dout, cache):
 
 def test_numpy_1_names_that_numpy_2_removed_are_judged_on_a_rerun_that_restores_them(tmp_path: Path) -> None:
     """2020: ``np.reshape(dx, newshape=x.shape)`` in affine_backward (85 error rows of one public
-    solution, through every sandwich and net that calls it) and ``np.int(H / 2)``: right on the
-    NumPy of the course's years, removed in NumPy 2. The rerun restores both, for its call only."""
+    solution, through every sandwich and net that calls it) and ``np.int(H / 2)``; 2016 (ported to
+    Python 3): ``np.lib.pad`` in conv_forward_naive. Right on the NumPy of the course's years,
+    removed in NumPy 2: the rerun restores them, for its call only."""
     import numpy as np
 
     file = tmp_path / "layers.py"
@@ -132,8 +134,10 @@ def test_numpy_1_names_that_numpy_2_removed_are_judged_on_a_rerun_that_restores_
     reshape = np.reshape
     records = check_module(file, targets=["affine"], seeds=1, isolate=False)
     assert records and {r.status for r in records} == {MATCH}
-    assert all("NumPy 1's np.int, np.float... and reshape(newshape=...)" in r.warning for r in records)
-    assert np.reshape is reshape and "int" not in vars(np)  # the numpy module is as it was
+    assert all(
+        "NumPy 1's np.int, np.float..., np.lib.pad and reshape(newshape=...)" in r.warning for r in records
+    )
+    assert np.reshape is reshape and "int" not in vars(np) and "pad" not in vars(np.lib)  # numpy as it was
     file.write_text(AFFINE_NUMPY1.replace("db = np.sum(dout, axis=0)", "db = np.sum(dout, axis=0) * 2"))
     records = check_module(file, targets=["affine"], seeds=1, isolate=False)
     assert {r.status for r in records if r.input == "b"} == {MISMATCH}

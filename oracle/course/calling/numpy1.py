@@ -14,7 +14,8 @@ call refused again keeps its first error, whose detail names the NumPy 2 change
 (``oracle.course.calling.hints``).
 
 Two more names of NumPy 1 that NumPy 2 removed get the same rerun, under ``api()``: the
-aliases ``np.int``, ``np.float``... (``np.int(H / 2)`` in a 2020 ``ThreeLayerConvNet``) and
+aliases ``np.int``, ``np.float``... (``np.int(H / 2)`` in a 2020 ``ThreeLayerConvNet``),
+``np.lib.pad`` (a 2016 ``conv_forward_naive`` ported to Python 3) and
 reshape's ``newshape`` keyword (``np.reshape(dx, newshape=x.shape)``, a 2020
 ``affine_backward``); ``api()`` puts them back on the numpy module for the rerun only, in
 the process that runs the student's code, and the row says so (``API_NOTE``).
@@ -37,11 +38,15 @@ NOTE = (
     "NumPy 2 refuses with a TypeError: b.item() or np.squeeze(b) works in both"
 )
 # NumPy 1's names that NumPy 2 removed: the error each gives, and what the rerun restores.
-REMOVED = re.compile(r"unexpected keyword argument 'newshape'|module 'numpy' has no attribute '(\w+)'")
-ALIASES = {"int": int, "float": float, "complex": complex, "object": object, "str": str}  # gone in 1.24
+REMOVED = re.compile(
+    r"unexpected keyword argument 'newshape'|module '(numpy(?:\.lib)?)' has no attribute '(\w+)'"
+)
+BUILTINS = {"int": int, "float": float, "complex": complex, "object": object, "str": str}  # gone in 1.24
+ALIASES: dict[tuple[str, str], Any] = {("numpy", n): t for n, t in BUILTINS.items()}  # (module, name) -> it
+ALIASES["numpy.lib", "pad"] = np.pad  # gone in NumPy 2.0
 API_NOTE = (
-    "run again with NumPy 1's np.int, np.float... and reshape(newshape=...), which NumPy 2 removed: "
-    "int, float and reshape(x, shape) work in both"
+    "run again with NumPy 1's np.int, np.float..., np.lib.pad and reshape(newshape=...), which NumPy 2 "
+    "removed: int, float, np.pad and reshape(x, shape) work in both"
 )
 
 
@@ -80,14 +85,15 @@ def refused(error: str) -> bool:
 def removed(error: str) -> bool:
     """Whether a call's error is a name of NumPy 1 that NumPy 2 removed (``api()`` restores it)."""
     found = REMOVED.search(error)
-    return found is not None and (found.group(1) is None or found.group(1) in ALIASES)
+    return found is not None and (found.group(1) is None or found.group(1, 2) in ALIASES)
 
 
 @contextlib.contextmanager
 def api() -> Iterator[None]:
-    """NumPy 1's ``np.int``, ``np.float``... and ``np.reshape(a, newshape=...)``, restored on exit."""
+    """NumPy 1's ``np.int``, ``np.float``..., ``np.lib.pad``, ``np.reshape(a, newshape=...)``, until exit."""
     plain_reshape = np.reshape
-    added = [name for name in ALIASES if name not in vars(np)]
+    modules = {"numpy": np, "numpy.lib": np.lib}
+    added = [(modules[m], name) for m, name in ALIASES if name not in vars(modules[m])]
 
     def reshape(a: Any, *args: Any, newshape: Any = None, **kwargs: Any) -> Any:
         if newshape is not None and not args and "shape" not in kwargs:
@@ -95,14 +101,14 @@ def api() -> Iterator[None]:
         return plain_reshape(a, *args, **kwargs)
 
     try:
-        for name in added:
-            setattr(np, name, ALIASES[name])
+        for module, name in added:
+            setattr(module, name, ALIASES[module.__name__, name])
         np.reshape = reshape
         yield
     finally:
         np.reshape = plain_reshape
-        for name in added:
-            vars(np).pop(name, None)
+        for module, name in added:
+            vars(module).pop(name, None)
 
 
 def lenient(value: Any) -> Any:
