@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from oracle.core.errors import UserError
-from oracle.core.record import ERROR, KINK, MATCH, MISMATCH, UNCHECKED
+from oracle.core.record import ERROR, FORWARD_MISMATCH, KINK, MATCH, MISMATCH, UNCHECKED
 from oracle.course import check_module
 
 SAMPLES = Path(__file__).parent / "course_samples"
@@ -238,3 +238,46 @@ def test_a_later_assignments_template_in_the_first_assignments_layers_is_not_due
             assert dropout.detail.startswith(
                 "not implemented: dropout_forward is still the assignment's template"
             )
+
+
+def test_a_penalty_on_the_biases_or_without_the_last_weights_is_named(tmp_path: Path) -> None:
+    """Regularization on other parameters than the course's: the biases too (2018, 2020: W1 and b1
+    stacked into one matrix, its squares summed) and every W but the last (both 2021 solutions
+    tried: the penalty added in the loop over the hidden layers). Each was a forward_mismatch with
+    no name, the convention 'assumed' since neither fitted."""
+    net = (SAMPLES / "nets.py").read_text()
+    edits = {
+        "biases": (
+            ("np.sum(W1 * W1) + np.sum(W2 * W2))",
+             "np.sum(W1 * W1) + np.sum(b1 * b1) + np.sum(W2 * W2) + np.sum(b2 * b2))"),
+            ('"b2": dscores.sum(axis=0)}', '"b2": dscores.sum(axis=0) + 2 * reg * b2}'),
+            ('grads["b1"] = dhidden.sum(axis=0)', 'grads["b1"] = dhidden.sum(axis=0) + 2 * reg * b1'),
+        ),
+        "last": (
+            ('weights = [self.params[f"W{k}"] for k in range(1, self.num_layers + 1)]',
+             'weights = [self.params[f"W{k}"] for k in range(1, self.num_layers)]'),
+            ("        for k in range(1, L + 1):\n", "        for k in range(1, L):\n"),
+        ),
+    }  # fmt: skip
+    for bug, target, named in (
+        ("biases", "TwoLayerNet", "the biases are regularized too (reg * sum(b * b) in the loss)"),
+        (
+            "last",
+            "FullyConnectedNet",
+            "W3 is left out of the regularization (a loop over the hidden layers only)",
+        ),
+    ):
+        source = net
+        for old, new in edits[bug]:
+            assert old in source
+            source = source.replace(old, new)
+        file = tmp_path / f"{bug}.py"
+        file.write_text(source)
+        records = check_module(file, targets=[target], seeds=1, isolate=False)
+        assert records and {r.status for r in records} == {FORWARD_MISMATCH}, bug
+        assert all(f"known bug: {named}" in r.detail for r in records), (bug, records[0].detail)
+    # the sample itself, which regularizes every W and no b, is matched
+    records = check_module(
+        SAMPLES / "nets.py", targets=["TwoLayerNet", "FullyConnectedNet"], seeds=1, isolate=False
+    )
+    assert {r.status for r in records} == {MATCH}
