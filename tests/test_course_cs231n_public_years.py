@@ -281,3 +281,24 @@ def test_a_penalty_on_the_biases_or_without_the_last_weights_is_named(tmp_path: 
         SAMPLES / "nets.py", targets=["TwoLayerNet", "FullyConnectedNet"], seeds=1, isolate=False
     )
     assert {r.status for r in records} == {MATCH}
+
+
+def test_a_convolution_backward_that_assigns_each_receptive_field_is_named(tmp_path: Path) -> None:
+    """2017: ``dx_pad[:, :, h:h + HH, w:w + WW] = dout[:, :, i, j].dot(w...)``, = where += is meant:
+    with a 3x3 filter at stride 1 or 2 the fields overlap, and dx keeps only the last one's share.
+    It was an unnamed mismatch."""
+    source = (SAMPLES / "vision_correct.py").read_text()
+    old = "dpadded[:, :, rows, cols] += np.tensordot(g, w, axes=([1], [0]))"
+    assert old in source
+    file = tmp_path / "layers.py"
+    file.write_text(source.replace(old, old.replace("+=", "=")))
+    records = check_module(file, targets=["conv_naive"], seeds=1, isolate=False)
+    x_rows = [r for r in records if r.input == "x"]
+    assert x_rows and {r.status for r in x_rows} == {MISMATCH}
+    assert all(
+        "known bug: where receptive fields overlap, a later output position overwrites" in r.detail
+        for r in x_rows
+    )
+    assert {r.status for r in records if r.input != "x"} == {MATCH}  # dw and db are right
+    records = check_module(SAMPLES / "vision_correct.py", targets=["conv_naive"], seeds=1, isolate=False)
+    assert {r.status for r in records} == {MATCH}
