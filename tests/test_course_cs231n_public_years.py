@@ -302,3 +302,24 @@ def test_a_convolution_backward_that_assigns_each_receptive_field_is_named(tmp_p
     assert {r.status for r in records if r.input != "x"} == {MATCH}  # dw and db are right
     records = check_module(SAMPLES / "vision_correct.py", targets=["conv_naive"], seeds=1, isolate=False)
     assert {r.status for r in records} == {MATCH}
+
+
+def test_a_module_beside_the_file_that_climbs_out_of_its_package_is_imported_as_python_3_does(
+    tmp_path: Path,
+) -> None:
+    """2021: classifiers/__init__.py imports linear_classifier.py, which imports
+    ``..classifiers.linear_svm``; one public solution has no cs231n/__init__.py. Python 3 makes
+    cs231n a namespace package, so the notebook's imports work; the check imported linear_svm.py
+    as ``classifiers.linear_svm`` and failed ('attempted relative import beyond top-level package')."""
+    classifiers = tmp_path / "assignment1" / "cs231n" / "classifiers"
+    classifiers.mkdir(parents=True)
+    (classifiers / "__init__.py").write_text("from .linear_classifier import *\n")
+    (classifiers / "linear_classifier.py").write_text(
+        "from ..classifiers.linear_svm import *\n\n\nclass LinearSVM:\n"
+        "    def loss(self, W, X, y, reg):\n        return svm_loss_vectorized(W, X, y, reg)\n"
+    )
+    sample = SAMPLES / "assignment1" / "cs231n" / "classifiers" / "linear_svm.py"
+    (classifiers / "linear_svm.py").write_text(sample.read_text())
+    records = check_module(classifiers / "linear_svm.py", seeds=1, isolate=False)
+    assert {r.target for r in records} >= {"svm_loss_naive", "svm_loss_vectorized"}
+    assert {r.status for r in records} <= {MATCH, KINK}

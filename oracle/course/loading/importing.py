@@ -70,12 +70,15 @@ def install_name(module: str) -> str:
 def package_of(file: Path) -> tuple[str, Path] | None:
     """(dotted name, the folder above the package) for a file inside a package, else None.
 
-    Folders with an ``__init__.py`` are packages; so are as many more as the file's relative
-    imports need (namespace packages). A notebook is never imported by its dotted name.
+    Folders with an ``__init__.py`` are packages; so are as many more as the relative imports of
+    the file, or of the modules beside it its package may import, need (namespace packages: a
+    2021 ``cs231n/`` without ``__init__.py``, whose ``classifiers/linear_classifier.py`` imports
+    ``..classifiers.linear_svm``). A notebook is never imported by its dotted name.
     """
     if file.suffix == NOTEBOOK:
         return None
-    parts, folder, levels = [file.stem], file.parent, relative_levels(file)
+    beside = sorted(file.parent.glob("*.py"))[:50] if (file.parent / "__init__.py").is_file() else []
+    parts, folder, levels = [file.stem], file.parent, max(map(relative_levels, [file, *beside]))
     while ((folder / "__init__.py").is_file() or len(parts) <= levels) and folder.parent != folder:
         parts.insert(0, folder.name)
         folder = folder.parent
