@@ -323,3 +323,24 @@ def test_a_module_beside_the_file_that_climbs_out_of_its_package_is_imported_as_
     records = check_module(classifiers / "linear_svm.py", seeds=1, isolate=False)
     assert {r.target for r in records} >= {"svm_loss_naive", "svm_loss_vectorized"}
     assert {r.status for r in records} <= {MATCH, KINK}
+
+
+def test_a_classifier_loss_of_one_element_in_an_array_is_read_as_that_element(tmp_path: Path) -> None:
+    """2018 and 2021: ``loss -= np.log(probs[[y[i]]])`` (a row taken from a (N, 1) column) makes the
+    loss an array of shape (1,) where the docstring says 'loss as single float'; NumPy 1 made it a
+    float wherever the notebook used it. It was a forward_mismatch ('has shape [1], expected []')
+    that hid the gradient; now judged, with a warning. A gradient in a wrong shape still fails."""
+    source = (SAMPLES / "assignment1" / "cs231n" / "classifiers" / "softmax.py").read_text()
+    old = "loss -= np.log(probs[y[i]])"
+    assert old in source
+    one = source.replace(old, "loss -= np.log(probs[[y[i]]])")
+    file = tmp_path / "softmax.py"
+    file.write_text(one)
+    records = check_module(file, targets=["softmax_loss_naive"], seeds=1, isolate=False)
+    assert records and {r.status for r in records} == {MATCH}
+    assert all(
+        "softmax_loss_naive's loss has shape [1]: read as its one element" in r.warning for r in records
+    )
+    file.write_text(one.replace("dW = dW / num_train + reg * W", "dW = dW / num_train + 2 * W"))
+    records = check_module(file, targets=["softmax_loss_naive"], seeds=1, isolate=False)
+    assert {r.status for r in records} == {MISMATCH}  # the gradient's bug, no longer hidden
