@@ -344,3 +344,39 @@ def test_a_classifier_loss_of_one_element_in_an_array_is_read_as_that_element(tm
     file.write_text(one.replace("dW = dW / num_train + reg * W", "dW = dW / num_train + 2 * W"))
     records = check_module(file, targets=["softmax_loss_naive"], seeds=1, isolate=False)
     assert {r.status for r in records} == {MISMATCH}  # the gradient's bug, no longer hidden
+
+
+GROUPNORM_HELPER = """import numpy as np
+
+
+def groupnorm_forward(x, gamma, beta, G, gn_param):
+    eps = gn_param.get("eps", 1e-5)
+    N, D = x.shape
+    xg = x.reshape(N, G, -1)
+    var = xg.var(axis=2, keepdims=True)
+    xhat = ((xg - xg.mean(axis=2, keepdims=True)) / np.sqrt(var + eps)).reshape(N, D)
+    return gamma * xhat + beta, (xhat, gamma, var, eps, G)
+
+
+def groupnorm_backward(dout, cache):
+    xhat, gamma, var, eps, G = cache
+    N, D = dout.shape
+    dxhat = (dout * gamma).reshape(N, G, -1)
+    xh = xhat.reshape(N, G, -1)
+    dx = dxhat - dxhat.mean(axis=2, keepdims=True) - xh * (dxhat * xh).mean(axis=2, keepdims=True)
+    dx = dx / np.sqrt(var + eps)
+    return dx.reshape(N, D), (dout * xhat).sum(axis=0), dout.sum(axis=0)
+"""
+
+
+def test_a_students_own_pair_with_the_number_of_groups_gets_the_courses_g(tmp_path: Path) -> None:
+    """2019: a file's own ``groupnorm_forward(x, gamma, beta, G, gn_param)`` (for the fully connected
+    net) beside the course's spatial one. The finite-difference judge gave G an array, so every
+    input it tried failed in the student's reshape: an error on code it could not call."""
+    file = tmp_path / "layers.py"
+    file.write_text(GROUPNORM_HELPER)
+    records = check_module(file, targets=["groupnorm"], seeds=1, isolate=False)
+    assert records and {r.status for r in records} == {MATCH} and {r.judge for r in records} == {"fd"}
+    file.write_text(GROUPNORM_HELPER.replace("dout.sum(axis=0)\n", "dout.sum(axis=0) * 2\n"))
+    records = check_module(file, targets=["groupnorm"], seeds=1, isolate=False)
+    assert {r.status for r in records if r.input == "beta"} == {MISMATCH}
