@@ -31,7 +31,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from oracle.core.compare import DTYPES
-from oracle.core.record import ERROR, Record
+from oracle.core.record import ERROR, UNCHECKED, Record
 from oracle.core.table import records_table
 from oracle.core.x64 import in_x64
 from oracle.course.judging.judge import judge_target
@@ -80,6 +80,7 @@ def check_target(
     target: Target, seed: int = 0, seeds: int = DEFAULT_SEEDS, dtype: str = "float64"
 ) -> list[Record]:
     """Every record of one target: ``seeds`` seeds from ``seed`` on, every shape, random and edge inputs."""
+    from oracle.course.loading.finding import NOT_DUE
     from oracle.course.registry import COURSE_OF
 
     if seed < 0 or seeds < 1:
@@ -89,8 +90,9 @@ def check_target(
     ref = target.ref
     if target.problem:
         case_id = hashlib.sha256(f"{ref.name}|{target.problem}".encode()).hexdigest()[:12]
+        status = UNCHECKED if target.problem.startswith(NOT_DUE) else ERROR  # not due: no one's mistake
         record = Record(
-            case_id, "", "", dtype, ERROR, target.problem, ops=ref.name, n_nodes=1, target=ref.name
+            case_id, "", "", dtype, status, target.problem, ops=ref.name, n_nodes=1, target=ref.name
         )
         record.replay = target.replay(seed)
         records = [record]

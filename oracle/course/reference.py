@@ -113,6 +113,9 @@ class Course:
     # Its settings dicts by argument name (``conv_param``...), as its notebooks fill them: what
     # a forward the oracle has no reference for gets for an argument of that name.
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Its scalar arguments by name, as its notebooks pass them (CS231n's ``G``, a number of groups):
+    # what such a forward gets for an argument of that name, in its place among the dicts.
+    scalars: Mapping[str, Any] = field(default_factory=dict)
     # Modules its students' files import that need a build step (a Cython extension), by their last
     # name -> a module of the course package computing the same, served when they are not built.
     stand_ins: Mapping[str, ModuleType] = field(default_factory=dict)
@@ -120,6 +123,10 @@ class Course:
     # a module of the course package that does what they do, served when no folder of the
     # student's holds one; every row of a file run with one says so.
     helper_stand_ins: Mapping[str, ModuleType] = field(default_factory=dict)
+    # Targets set in a later assignment than the first, by name -> that assignment's number. A
+    # file under a folder ``assignment<k>`` with k below it may hold the target as the course's
+    # template, shipped ahead (CS231n's first layers.py from 2022 on): ``unchecked``, not due yet.
+    assignments: Mapping[str, int] = field(default_factory=dict)
 
 
 GATE_SHAPES = (((),), ((3, 4),))

@@ -129,6 +129,11 @@ def parameter_dicts() -> dict[str, Mapping[str, Any]]:
     return {name: value for course in COURSES.values() for name, value in course.params.items()}
 
 
+def parameter_scalars() -> dict[str, Any]:
+    """Every course's scalar arguments by name (``Course.scalars``)."""
+    return {name: value for course in COURSES.values() for name, value in course.scalars.items()}
+
+
 def register_reference(
     name: str,
     fn: Callable[..., Any],

@@ -39,6 +39,7 @@ from oracle.course.calling.calls import (
     step,
 )
 from oracle.course.calling.kinds import extra_arguments, gate_call, layer_call
+from oracle.course.calling.missing import unchecked_reason
 
 POINTS, CANDIDATES, PARAMS = "points", "candidates", "params"
 PROBLEM = "problem"  # settings key: why the target cannot be checked (read from its source), or ""
@@ -90,6 +91,7 @@ def _probe(
     failures: list[str] = []
     accepted: list[tuple[int, np.ndarray]] = []
     chosen = None
+    helpers: list[Raised] = []  # the forward needs a helper its file could not import
     for k, candidate in enumerate(candidates):
         shapes = " ".join(str(list(np.shape(v))) for v in candidate)
         try:
@@ -97,6 +99,7 @@ def _probe(
             again = evaluate([copy_for_student(v) for v in candidate])
         except Raised as raised:
             failures.append(f"on {shapes}: raised {describe_exception(raised.exc)}")
+            helpers += [raised] if unchecked_reason(raised.exc) else []
             continue
         except (Unfinished, CannotCall):
             raise
@@ -123,6 +126,8 @@ def _probe(
     if accepted:
         k, out = chosen or accepted[0]
         return Outcome(out=out, extras={"candidate": np.asarray(k)})
+    if helpers and len(helpers) == len(failures):  # not the student's mistake: the call says unchecked
+        raise helpers[0]
     shown = "; ".join(failures[:SHOWN_FAILURES]) + ("; ..." if len(failures) > SHOWN_FAILURES else "")
     return Outcome(error=f"{name} accepts none of the inputs tried ({shown})")
 

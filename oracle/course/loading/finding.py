@@ -17,7 +17,9 @@ from oracle.course.loading import importing
 from oracle.course.loading.unfinished import template_reason
 from oracle.course.loading.unknown import find_unknown
 from oracle.course.reference import GATE, Reference
-from oracle.course.registry import COURSE_OF, REFERENCES, course_of, known_names, recognize
+from oracle.course.registry import COURSE_OF, COURSES, REFERENCES, course_of, known_names, recognize
+
+NOT_DUE = "not due yet"  # how a problem starts for a template of a later assignment's target: unchecked
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ def find_targets(
         if applies is not None and not _problem(ref, objects) and not applies(objects):
             continue
         problem = _problem(ref, objects) or _unfinished(ref, objects)
+        if problem.startswith(NOT_IMPLEMENTED):
+            problem = _not_due(ref.name, course_of(ref.name, followed), module) or problem
         replay = cli_replay(path, ref.name, dtype)
         targets.append(Target(ref, objects, replay, problem, course_of(ref.name, followed)))
     for ref, objects, problem in find_unknown(module, lambda name: _known(name, followed)):
@@ -98,6 +102,20 @@ def _known(name: str, course: str) -> bool:
     """Whether ``name`` is a target of ``course`` (or a user's), or one of the names its code defines."""
     ours = [ref for ref in REFERENCES.values() if COURSE_OF.get(ref.name, course) == course]
     return any(name == ref.name or name in ref.student_names for ref in ours)
+
+
+def _not_due(name: str, course: str, module: ModuleType) -> str:
+    """Why a template of ``name`` is not checked in ``module``'s file: in a folder ``assignment<k>``
+    of an assignment before the one its course sets it in (``Course.assignments``); else ''."""
+    due = COURSES[course].assignments.get(name) if course in COURSES else None
+    folders = [p.lower() for p in Path(getattr(module, "__file__", None) or ".").parent.parts]
+    k = next((int(p[10:]) for p in reversed(folders) if p[:10] == "assignment" and p[10:].isdigit()), None)
+    if due is None or k is None or k >= due:
+        return ""
+    return (
+        f"{NOT_DUE}: {name} is set in assignment {due}; this file of assignment {k} holds the "
+        "course's template of it, shipped ahead"
+    )
 
 
 def _unfinished(ref: Reference, objects: Sequence[Any]) -> str:

@@ -12,17 +12,16 @@ top of ``layer_utils.py``, ``from ..layers import *`` in ``classifiers/fc_net.py
 - when an import fails for a module that a folder above the file holds (a ``cs231n``
   folder, an ``im2col.py``), the nearest such folder goes on the import path and the
   file is imported again;
-- ``past.builtins`` when the ``future`` package is not installed, a module that needs a
-  build step and was never built (``im2col_cython``), and a course's helper module no folder
-  from the file up holds (``dnn_utils``) are stood in for (``oracle.course.loading.stand_ins``);
+- ``past.builtins`` (``future`` not installed), an unbuilt extension (``im2col_cython``), a
+  course's helper module no folder from the file up holds (``dnn_utils``) and NumPy 1's moved
+  names are stood in for (``oracle.course.loading.stand_ins``);
 - a module found nowhere is a third-party one: one line names it and the package to
   install (``cv2`` comes from ``pip install opencv-python``); but a course's own package
   (``cs231n``, a ``Course``'s ``modules``) is never to be installed: the line names the
   folder layout the file expects instead.
 
-Nothing stays behind: the import path is restored, and the modules imported from the
-student's folders are forgotten (a second assignment's ``cs231n`` is a different
-package), except the checked module itself under its fresh name.
+Nothing stays behind: the import path is restored, the modules imported from the student's
+folders forgotten (another assignment's ``cs231n`` differs), but for the checked module.
 """
 
 from __future__ import annotations
@@ -40,20 +39,13 @@ from types import ModuleType
 from oracle.core.errors import UserError
 from oracle.course.calling.calls import describe_exception
 from oracle.course.loading import notebook_run, tolerant
-from oracle.course.loading.stand_ins import helpers, python2_builtins, stand_ins
+from oracle.course.loading.stand_ins import helpers, numpy1_modules, python2_builtins, stand_ins
 from oracle.course.registry import COURSES
 
 # Import names whose package on PyPI has another name.
-PACKAGES = {
-    "past": "future",
-    "PIL": "Pillow",
-    "cv2": "opencv-python",
-    "sklearn": "scikit-learn",
-    "skimage": "scikit-image",
-    "yaml": "PyYAML",
-    "IPython": "ipython",
-    "google.colab": "(Colab only)",
-}
+PACKAGES = {"past": "future", "PIL": "Pillow", "cv2": "opencv-python", "sklearn": "scikit-learn"}
+PACKAGES |= {"skimage": "scikit-image", "yaml": "PyYAML", "IPython": "ipython"}
+PACKAGES |= {"google.colab": "(Colab only)"}
 # Installed from PyPI under their own names: a missing one is to install, not a course's helper file.
 KNOWN_PACKAGES = frozenset(("h5py", "matplotlib", "scipy", "pandas", "torch", "tensorflow", "keras", "PIL"))
 MAX_ROOTS = 4  # folders above the file that may join the import path, one per missing module
@@ -70,12 +62,15 @@ def install_name(module: str) -> str:
 def package_of(file: Path) -> tuple[str, Path] | None:
     """(dotted name, the folder above the package) for a file inside a package, else None.
 
-    Folders with an ``__init__.py`` are packages; so are as many more as the file's relative
-    imports need (namespace packages). A notebook is never imported by its dotted name.
+    Folders with an ``__init__.py`` are packages; so are as many more as the relative imports of
+    the file, or of the modules beside it its package may import, need (namespace packages: a
+    2021 ``cs231n/`` without ``__init__.py``, whose ``classifiers/linear_classifier.py`` imports
+    ``..classifiers.linear_svm``). A notebook is never imported by its dotted name.
     """
     if file.suffix == NOTEBOOK:
         return None
-    parts, folder, levels = [file.stem], file.parent, relative_levels(file)
+    beside = sorted(file.parent.glob("*.py"))[:50] if (file.parent / "__init__.py").is_file() else []
+    parts, folder, levels = [file.stem], file.parent, max(map(relative_levels, [file, *beside]))
     while ((folder / "__init__.py").is_file() or len(parts) <= levels) and folder.parent != folder:
         parts.insert(0, folder.name)
         folder = folder.parent
@@ -162,7 +157,8 @@ def load(path: Path) -> ModuleType:
     """Import ``path`` (an existing .py file); a ``UserError`` of one line says why it cannot be."""
     start, courses = path.resolve().parent, COURSES.values()
     # a helper module the student's folders hold (beside the file, or above it: _load's retry) wins
-    with python2_builtins(), stand_ins(courses), helpers(courses, lambda m: not holder(start, m)) as served:
+    theirs = helpers(courses, lambda m: not holder(start, m))
+    with python2_builtins(), numpy1_modules(), stand_ins(courses), theirs as served:
         return served.noted(_load(path))
 
 

@@ -8,6 +8,9 @@
   ``dnn_utils``): the stand-in its course declares (``Course.helper_stand_ins``), made afresh
   for each import, its functions bound to the new module as the helper's own would be. The
   names served are listed, for every row of the file to say so.
+- NumPy 1's public names that NumPy 2 moved to a private module (``from numpy.lib.npyio import
+  savez_compressed``, an unused import a 2022 CS231n solution's softmax.py has, which made every
+  classifier of its first assignment fail to import): ``numpy1_modules``.
 
 Nothing stays behind: what is stood in for leaves ``sys.modules`` when the import is done.
 """
@@ -66,6 +69,30 @@ def python2_builtins() -> Iterator[None]:
         for name, module in stand_ins.items():
             if sys.modules.get(name) is module:
                 del sys.modules[name]
+
+
+# NumPy 1's public module -> the private one NumPy 2 moved its names to (NEP 52)
+NUMPY1_MODULES = {"numpy.lib.npyio": "numpy.lib._npyio_impl"}
+
+
+@contextmanager
+def numpy1_modules() -> Iterator[None]:
+    """The names NumPy 2 moved out of NumPy 1's public modules, back in them while a file imports."""
+    added: list[tuple[ModuleType, str]] = []
+    for public, private in NUMPY1_MODULES.items():
+        try:
+            old, new = importlib.import_module(public), importlib.import_module(private)
+        except ImportError:  # another NumPy: nothing to put back
+            continue
+        for name in getattr(new, "__all__", ()):
+            if not hasattr(old, name):
+                setattr(old, name, getattr(new, name))
+                added.append((old, name))
+    try:
+        yield
+    finally:
+        for module, name in added:
+            delattr(module, name)
 
 
 class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):

@@ -28,7 +28,7 @@ from oracle.course.calling.calls import FD_GATE, FD_LAYER
 from oracle.course.calling.fd import PARAMS, fd_gate_call, fd_layer_call
 from oracle.course.judging.samplers import normal
 from oracle.course.reference import Reference, Shape
-from oracle.course.registry import parameter_dicts
+from oracle.course.registry import parameter_dicts, parameter_scalars
 
 GATE_LAYOUTS: tuple[Shape, ...] = ((), (3, 4))
 
@@ -49,19 +49,23 @@ def layouts(k: int) -> tuple[tuple[Shape, ...], ...]:
     return tuple(dict.fromkeys(c[:k] for c in candidates if len(c) >= k))
 
 
-def arguments(fn: Any) -> tuple[list[str], list[dict[str, Any]]] | None:
-    """The names of the forward's arrays and its parameter dicts (their values), or None if unreadable."""
+def arguments(fn: Any) -> tuple[list[str], list[Any]] | None:
+    """The names of the forward's arrays and its parameter dicts and scalars (their values), or None if
+    unreadable."""
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return None
     arrays: list[str] = []
-    dicts: list[dict[str, Any]] = []
+    dicts: list[Any] = []
+    scalars = parameter_scalars()
     for p in params:
         if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) or p.default is not p.empty:
             continue
         if p.name.endswith("_param"):
             dicts.append(copy.deepcopy(dict(parameter_dicts().get(p.name, {}))))
+        elif p.name in scalars:  # a number the course passes by that name (CS231n's G)
+            dicts.append(scalars[p.name])
         elif dicts:  # an array after a parameter dict: the order is not the course's
             return None
         else:

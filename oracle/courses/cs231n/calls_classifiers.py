@@ -2,7 +2,10 @@
 
 ``classifier_call``: ``svm_loss_naive(W, X, y, reg) -> (loss, dW)`` and its siblings, run
 twice: at reg = 0 and at the target's reg, so that the judge can infer the regularization
-convention from the difference. Like ``oracle.course.calling.calls`` (whose helpers it
+convention from the difference. A loss that is an array of one element (shape (1,): a
+row's loss taken from a (N, 1) column of correct-class scores) where the docstring says
+"loss as single float" is read as that element, with a warning: the course's NumPy 1 made it
+a float wherever the notebook used it. Like ``oracle.course.calling.calls`` (whose helpers it
 uses), it is the only code that touches the student's functions, and returns plain arrays
 and numbers.
 """
@@ -12,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from oracle.core.judgement import Outcome
-from oracle.course.calling.calls import Call, Watch, copy_for_student, edited, kept, output, pair, step
+from oracle.course.calling.calls import Call, Watch, copy_for_student, edited, kept, notes, output, pair, step
 
 
 def classifier_call(name: str) -> Call:
@@ -36,7 +41,19 @@ def classifier_call(name: str) -> Call:
             before.watch(label, value)
         stage = f"{name} (reg = {reg:g})"
         loss, dW = pair(step(stage, impl[0], *inputs, reg), stage, "(loss, dW)")
+        (loss_zero, one), (loss, other) = _one_element(loss_zero), _one_element(output(loss, stage))
         extras = {"loss at reg 0": loss_zero, "dW at reg 0": d_zero}
-        return Outcome(output(loss, stage), {names[0]: dW}, extras=extras, warning=edited(name, before))
+        shape = other or one
+        warning = (
+            f"{name}'s loss has shape {shape}: read as its one element, as NumPy 1's float() did"
+            * bool(shape)
+        )
+        return Outcome(loss, {names[0]: dW}, extras=extras, warning=notes(edited(name, before), warning))
 
     return call
+
+
+def _one_element(loss: Any) -> tuple[Any, str]:
+    """A loss of one element in an array of any shape as a 0-d array, and that shape ('' if it was 0-d)."""
+    shape = np.shape(loss)
+    return (np.reshape(loss, ()), str(list(shape))) if shape and np.size(loss) == 1 else (loss, "")

@@ -68,6 +68,8 @@ def net_loss(
     data_grad: float = 1.0,
     reg_grad: float = 1.0,
     bias_reg: float = 0.0,
+    bias_loss: float = 0.0,
+    skip_last: int = 0,
     scorer: Any = None,
     **sizes: Any,
 ) -> tuple[Any, dict[str, Any]]:
@@ -80,9 +82,11 @@ def net_loss(
     X, y = arrays[len(names)], arrays[len(names) + 1]
     scores = scorer(params, X) if scorer else scores_of(params, X, layers, norm)
     data = softmax_loss(scores, y, eps, eps_at)
-    weights = [params[f"W{k}"] for k in range(1, layers + 1)]
+    weights = [params[f"W{k}"] for k in range(1, layers + 1 - skip_last)]
     penalty = (0.5 if half else 1.0) * reg * sum(jnp.sum(w * w) for w in weights)
     biases = sum(jnp.sum(params[f"b{k}"] ** 2) for k in range(1, layers + 1))
+    if bias_loss:  # the biases regularized as the weights are, in the loss and so in the gradient
+        penalty = penalty + (0.5 if half else 1.0) * reg * biases
     wrong = bias_reg * reg * (biases - jax.lax.stop_gradient(biases))  # a gradient without a loss term
     loss = scaled(data, data_grad) + scaled(penalty, reg_grad) + wrong
     extras = {"loss at reg 0": data} if norm else {"scores": scores, "loss at reg 0": data}
@@ -170,6 +174,20 @@ def net_bugs(fn: Any, names: Sequence[str], n: int) -> tuple[Any, ...]:
             f"the data gradient is not divided by N = {n}", functools.partial(fn, data_grad=float(n))
         ),
         output_bug("the loss has no regularization term", lambda *a, **s: fn(*a, **{**s, "reg": 0.0})[0]),
+        *_penalty_bugs(fn, _weights(names)[-1]),
+    )
+
+
+def _penalty_bugs(fn: Any, last: str) -> tuple[Any, ...]:
+    """A penalty on other parameters than the weights, either convention (0.5 * reg or reg): the
+    biases too (W1 stacked with b1 as one matrix, 2018 and 2020 solutions), or every W but the last
+    (a loop over the hidden layers only, two of two 2021 solutions)."""
+    biases = "the biases are regularized too (reg * sum(b * b) in the loss): the course's L2 is on W only"
+    skipped = f"{last} is left out of the regularization (a loop over the hidden layers only)"
+    return tuple(
+        output_bug(text, lambda *a, _h=half, _k=keys, **s: fn(*a, **{**s, **_k, "half": _h})[0])
+        for text, keys in ((biases, {"bias_loss": 1.0}), (skipped, {"skip_last": 1}))
+        for half in (True, False)
     )
 
 

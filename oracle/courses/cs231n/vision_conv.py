@@ -42,6 +42,25 @@ def _dout(judged: Suspect) -> np.ndarray:
     return judged.upstream.astype(np.float64)
 
 
+def _conv_overwrites(judged: Suspect) -> np.ndarray:
+    """dx when each output position's share is assigned (``=``) to its receptive field in the padded
+    dx, output positions in row-major order: where fields overlap, the later one's is all that is left."""
+    x, w = (v.astype(np.float64) for v in judged.inputs[:2])
+    stride, pad = judged.settings["stride"], judged.settings["pad"]
+    dout = _dout(judged)
+    height, width = w.shape[2:]
+    dx = np.zeros((*x.shape[:2], x.shape[2] + 2 * pad, x.shape[3] + 2 * pad))
+    for i, j in np.ndindex(*dout.shape[2:]):
+        field = (
+            slice(None),
+            slice(None),
+            slice(i * stride, i * stride + height),
+            slice(j * stride, j * stride + width),
+        )
+        dx[field] = np.einsum("nf,fchw->nchw", dout[:, :, i, j], w)
+    return dx[:, :, pad : pad + x.shape[2], pad : pad + x.shape[3]]
+
+
 declare(
     Reference(
         "conv_naive",
@@ -58,6 +77,12 @@ declare(
                 "dx keeps the padding: crop pad rows and columns from each side of dx_pad", "x", _padding_kept
             ),
             wrong_axes("b", "db summed over the wrong axes (sum dout over N, H and W)", _dout, (0, 2, 3)),
+            Bug(
+                "where receptive fields overlap, a later output position overwrites what an earlier one "
+                "gave dx (dx_pad[...] = instead of +=)",
+                "x",
+                returns(_conv_overwrites),
+            ),
         ),
     )
 )
