@@ -39,6 +39,7 @@ from oracle.course.calling.calls import (
     step,
 )
 from oracle.course.calling.kinds import extra_arguments, gate_call, layer_call
+from oracle.course.calling.missing import unchecked_reason
 
 POINTS, CANDIDATES, PARAMS = "points", "candidates", "params"
 PROBLEM = "problem"  # settings key: why the target cannot be checked (read from its source), or ""
@@ -96,6 +97,9 @@ def _probe(
             first = evaluate([copy_for_student(v) for v in candidate])
             again = evaluate([copy_for_student(v) for v in candidate])
         except Raised as raised:
+            missing = unchecked_reason(raised.exc)
+            if missing:  # a helper its file could not import: no candidate can get further
+                return Outcome(unchecked=f"{raised.stage} {missing}")
             failures.append(f"on {shapes}: raised {describe_exception(raised.exc)}")
             continue
         except (Unfinished, CannotCall):
