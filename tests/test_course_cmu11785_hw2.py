@@ -123,3 +123,14 @@ def test_a_layer_from_a_missing_star_import_is_unchecked_not_an_error() -> None:
     records = _check("scan_missing.py")
     assert len(records) == 1 and records[0].status == UNCHECKED
     assert "Conv1d" in records[0].detail and "mytorch_layers" in records[0].detail
+
+
+def test_batchnorm_gradient_wrapped_in_a_list_is_named(tmp_path: Path) -> None:
+    source = (SAMPLES / "mlp.py").read_text()
+    right = "return (dNZ - dNZ.mean(axis=0) - self.NZ * (dNZ * self.NZ).mean(axis=0)) / s"
+    assert right in source
+    path = tmp_path / "batchnorm_list.py"
+    path.write_text(source.replace(right, right.replace("/ s", "* [1 / s]")))
+    failing = _failing(_check(path))
+    assert set(failing) == {("cmu.BatchNorm1d", "Z")}
+    assert "known bug: dLdZ of shape (1, N, D)" in failing["cmu.BatchNorm1d", "Z"]

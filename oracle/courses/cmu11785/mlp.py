@@ -167,6 +167,13 @@ declare(
         ),
         names=("BatchNorm1d",),
         adapt=infer_eps,
+        bugs=(
+            Bug(
+                "dLdZ of shape (1, N, D): a product with a list (x * [y]) adds an axis",
+                "Z",
+                returns(lambda s: None if s.upstream is None else np.asarray(s.jax.grads["Z"])[None]),
+            ),
+        ),
     )
 )
 
