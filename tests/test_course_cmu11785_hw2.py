@@ -134,3 +134,20 @@ def test_batchnorm_gradient_wrapped_in_a_list_is_named(tmp_path: Path) -> None:
     failing = _failing(_check(path))
     assert set(failing) == {("cmu.BatchNorm1d", "Z")}
     assert "known bug: dLdZ of shape (1, N, D)" in failing["cmu.BatchNorm1d", "Z"]
+
+
+def test_fall_2020_rnn_cell_beside_another_homeworks_activation_is_unchecked(tmp_path: Path) -> None:
+    folder = SAMPLES / "rnn_2020"
+    records = _check(folder / "rnn_cell.py")
+    cell = [r for r in records if r.target == "cmu.RNN_Cell"]
+    assert cell and all(r.status == MATCH for r in cell)
+    # HW1's activation.py beside it: its Tanh.derivative() takes no state
+    (tmp_path / "rnn_cell.py").write_text((folder / "rnn_cell.py").read_text())
+    hw1 = (folder / "activation.py").read_text()
+    hw1 = hw1.replace("def derivative(self, state=None):", "def derivative(self):").replace(
+        "(self.state if state is None else state)", "self.state"
+    )
+    (tmp_path / "activation.py").write_text(hw1)
+    cell = [r for r in _check(tmp_path / "rnn_cell.py") if r.target == "cmu.RNN_Cell"]
+    assert len(cell) == 1 and cell[0].status == UNCHECKED
+    assert "derivative(state=...)" in cell[0].detail

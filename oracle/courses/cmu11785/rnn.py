@@ -12,6 +12,7 @@ backward that overwrites them (``=``) is named.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -61,6 +62,7 @@ def rnn_cell_call(
     before = Watch()
     before.watch("x", x)
     h_t = output(step(f"{label}.forward", cell.forward, x, h_prev), f"{label}.forward")
+    _handout_activation(cell, label)
     delta = np.array(upstream, copy=True)
     returned = step(
         f"{label}.backward", cell.backward, delta, np.array(h_t, copy=True), x.copy(), h_prev.copy()
@@ -75,6 +77,27 @@ def rnn_cell_call(
             raise Problem(f"{label}.backward left self.d{attribute} None")
         grads[name] = (np.asarray(value, dtype=np.float64) - EARLIER) * n
     return Outcome(h_t, grads, warning=notes(edited(f"{label}.forward", before), AVERAGED))
+
+
+def _handout_activation(cell: Any, label: str) -> None:
+    """CannotCall when the backward needs HW3's ``derivative(state=...)`` and its activation is HW1's.
+
+    The HW3 handout ships its own ``activation.py``, whose ``Tanh.derivative`` takes the
+    state the cell saved (BPTT); a folder holding HW1's ``activation.py`` instead runs the
+    student's cell with a helper it was not written for.
+    """
+    derivative = getattr(getattr(cell, "activation", None), "derivative", None)
+    try:
+        source = inspect.getsource(type(cell).backward)
+        takes = inspect.signature(derivative).parameters if callable(derivative) else {"state": None}
+    except (OSError, TypeError, ValueError):
+        return
+    if "derivative(state" in source.replace(" ", "") and "state" not in takes:
+        raise CannotCall(
+            f"{label}.backward calls self.activation.derivative(state=...), as the HW3 handout's "
+            f"activation.py has it; the {type(cell.activation).__name__} it was given takes no state "
+            "(another homework's activation.py beside the file): put HW3's beside it"
+        )
 
 
 def rnn_cell(
