@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from oracle.core.record import MATCH, MISMATCH, UNCHECKED, Record
+from oracle.core.record import FORWARD_MISMATCH, MATCH, MISMATCH, UNCHECKED, Record
 from oracle.course import check_module
 
 SAMPLES = Path(__file__).parent / "course_samples" / "cmu11785"
@@ -151,3 +151,15 @@ def test_fall_2020_rnn_cell_beside_another_homeworks_activation_is_unchecked(tmp
     cell = [r for r in _check(tmp_path / "rnn_cell.py") if r.target == "cmu.RNN_Cell"]
     assert len(cell) == 1 and cell[0].status == UNCHECKED
     assert "derivative(state=...)" in cell[0].detail
+
+
+def test_a_name_from_a_failed_import_is_not_a_target_and_a_missing_bias_is_named() -> None:
+    records = _check("conv_early.py")
+    statuses = _statuses(records)
+    assert set(statuses) == {"cmu.Conv2d_stride1", "cmu.Conv2d"}  # Downsample2d was only imported
+    stride1 = [r for r in records if r.target == "cmu.Conv2d_stride1"]
+    assert stride1 and all(r.status == FORWARD_MISMATCH for r in stride1)
+    assert all("known bug: the bias b never added in the forward" in r.detail for r in stride1)
+    # built with Downsample2d, which the file could not import: nothing of it can be judged
+    (conv2d,) = [r for r in records if r.target == "cmu.Conv2d"]
+    assert conv2d.status == UNCHECKED

@@ -69,6 +69,12 @@ EMPTY = Bug(
     lambda s, got: np.size(got) == 0 and s.settings.get("padding", 0) == 0,
 )
 
+
+def _no_bias(a: Any, w: Any, b: Any, stride: int = 1, padding: int = 0) -> Any:
+    return (conv1d if a.ndim == 3 else conv2d)(a, w, jnp.zeros_like(b), stride, padding)
+
+
+NO_BIAS = output_bug("the bias b never added in the forward", _no_bias)
 CONV1D_STRIDED = (((2, 3, 9), (4, 3, 3), (4,)), ((3, 2, 8), (2, 2, 2), (2,)))
 CONV1D_SETTINGS = ({"stride": 2, "padding": 1}, {"stride": 3, "padding": 0})
 CONV2D_STRIDED = (((2, 2, 6, 7), (3, 2, 3, 3), (3,)), ((2, 3, 5, 5), (2, 3, 2, 2), (2,)))
@@ -76,11 +82,11 @@ CONV2D_SETTINGS = ({"stride": 2, "padding": 1}, {"stride": 2, "padding": 0})
 
 for name, fn, shapes, settings, sizes, bugs in (
     ("Conv1d_stride1", conv1d, (((2, 3, 7), (4, 3, 3), (4,)), ((3, 2, 6), (2, 2, 2), (2,))), ({},),
-     _stride1, (FLIPPED,)),
-    ("Conv1d", conv1d, CONV1D_STRIDED, CONV1D_SETTINGS, _strided, (EMPTY, FLIPPED)),
+     _stride1, (NO_BIAS, FLIPPED)),
+    ("Conv1d", conv1d, CONV1D_STRIDED, CONV1D_SETTINGS, _strided, (NO_BIAS, EMPTY, FLIPPED)),
     ("Conv2d_stride1", conv2d, (((2, 3, 5, 6), (4, 3, 3, 3), (4,)), ((1, 2, 4, 4), (3, 2, 2, 2), (3,))),
-     ({},), _stride1, (FLIPPED,)),
-    ("Conv2d", conv2d, CONV2D_STRIDED, CONV2D_SETTINGS, _strided, (EMPTY, FLIPPED)),
+     ({},), _stride1, (NO_BIAS, FLIPPED)),
+    ("Conv2d", conv2d, CONV2D_STRIDED, CONV2D_SETTINGS, _strided, (NO_BIAS, EMPTY, FLIPPED)),
 ):  # fmt: skip
     declare(
         Reference(
@@ -126,10 +132,6 @@ for name, shapes in (
     )
 
 
-def _no_bias(a: Any, w: Any, b: Any, stride: int = 1, padding: int = 0) -> Any:
-    return conv1d(a, w, jnp.zeros_like(b), stride, padding)
-
-
 declare(
     Reference(
         P + "Conv1D",
@@ -142,7 +144,7 @@ declare(
         names=("Conv1D",),
         settings=({"stride": 2}, {"stride": 3}),
         bugs=(
-            output_bug("the bias b never added in the forward", _no_bias),
+            NO_BIAS,
             Bug(
                 "db never computed: left as __init__ made it, zeros",
                 "b",
