@@ -163,3 +163,23 @@ def test_a_name_from_a_failed_import_is_not_a_target_and_a_missing_bias_is_named
     # built with Downsample2d, which the file could not import: nothing of it can be judged
     (conv2d,) = [r for r in records if r.target == "cmu.Conv2d"]
     assert conv2d.status == UNCHECKED
+
+
+def test_gru_cell_of_the_term_with_other_bias_names_and_row_gradients(tmp_path: Path) -> None:
+    source = (SAMPLES / "gru.py").read_text()
+    for old, new in (
+        ("brx", "bir"),
+        ("bzx", "biz"),
+        ("bnx", "bin"),
+        ("brh", "bhr"),
+        ("bzh", "bhz"),
+        ("bnh", "bhn"),
+    ):
+        source = source.replace(old, new)
+    source = source.replace("return dx, dh_prev_t", "return dx.reshape(1, -1), dh_prev_t.reshape(1, -1)")
+    assert "self.dbhn" in source and "brx" not in source
+    path = tmp_path / "gru_cell.py"
+    path.write_text(source)
+    records = _check(path)
+    assert len(records) == 28 and all(r.status == MATCH for r in records), _statuses(records)
+    assert all("returned as (1, d) and (1, h)" in r.warning for r in records)

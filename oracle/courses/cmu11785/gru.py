@@ -17,6 +17,7 @@ the other term's is noted.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ from oracle.course.reference import LAYER, Reference, declare
 NEW = ("Wrx", "Wzx", "Wnx", "Wrh", "Wzh", "Wnh", "brx", "bzx", "bnx", "brh", "bzh", "bnh")
 OLD = ("Wzh", "Wrh", "Wh", "Wzx", "Wrx", "Wx")
 ROW = "delta given as (1, h), dx and dh returned as (1, d) and (1, h) (the Fall 2020 handout's)"
+ROWS = "dx and dh returned as (1, d) and (1, h), as an earlier term's handout has them: compared flat"
 
 
 def _gru(x: Any, h: Any, w: Mapping[str, Any], r_inside: bool, z_keeps_h: bool) -> Any:
@@ -57,6 +59,18 @@ def gru_cell_2020(x: Any, h: Any, *weights: Any, r_inside: bool = True, z_keeps_
     return _gru(x, h, w, r_inside, z_keeps_h)
 
 
+def _attribute_names(cell: Any, weight_names: Sequence[str]) -> list[str]:
+    """The weights' attribute names: ``init_weights``'s own parameter names when it takes them all
+    (a term named the biases ``bir, biz, bin, bhr, bhz, bhn``), else the handout's."""
+    try:
+        params = list(inspect.signature(cell.init_weights).parameters)
+    except (AttributeError, TypeError, ValueError):
+        return list(weight_names)
+    if len(params) == len(weight_names) and all(hasattr(cell, p) for p in params):
+        return params
+    return list(weight_names)
+
+
 def _cell_call(label: str, weight_names: Sequence[str], row: bool) -> Call:
     def call(
         names: Sequence[str],
@@ -73,7 +87,8 @@ def _cell_call(label: str, weight_names: Sequence[str], row: bool) -> Call:
             raise CannotCall(
                 f"{label}: built as {label}(input_size, hidden_size), which it does not take ({exc})"
             ) from exc
-        weights = dict(zip(weight_names, inputs[2:], strict=True))
+        attributes = _attribute_names(cell, weight_names)
+        weights = dict(zip(attributes, inputs[2:], strict=True))
         if callable(getattr(cell, "init_weights", None)):
             step(f"{label}.init_weights", cell.init_weights, *weights.values())
         else:
@@ -89,17 +104,20 @@ def _cell_call(label: str, weight_names: Sequence[str], row: bool) -> Call:
         if not isinstance(returned, list | tuple) or len(returned) != 2:
             raise Problem(f"{label}.backward returned {type(returned).__name__}, expected (dx, dh_prev_t)")
         grads: dict[str, Any] = {}
+        rows: list[str] = []
         for name, value, size in zip(names[:2], returned, (x.size, h.size), strict=True):
             value = kept(value)
-            if row and np.shape(value) == (1, size):
+            if np.shape(value) == (1, size) and size > 1:
+                rows.append(name)
                 value = np.reshape(value, (size,))
             grads[name] = value
-        for name, attribute in zip(names[2:], weight_names, strict=True):
+        for name, attribute in zip(names[2:], attributes, strict=True):
             value = getattr(cell, "d" + attribute, None)
             if value is None:
                 raise Problem(f"{label}.backward left self.d{attribute} None")
             grads[name] = kept(np.asarray(value))
-        return Outcome(h_t, grads, warning=notes(edited(f"{label}.forward", before), ROW if row else ""))
+        shaped = ROW if row else (ROWS if len(rows) == 2 else "")
+        return Outcome(h_t, grads, warning=notes(edited(f"{label}.forward", before), shaped))
 
     return call
 
