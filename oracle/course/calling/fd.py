@@ -98,6 +98,9 @@ def _probe(
             first = evaluate([copy_for_student(v) for v in candidate])
             again = evaluate([copy_for_student(v) for v in candidate])
         except Raised as raised:
+            missing = unchecked_reason(raised.exc)
+            if missing:  # a helper its file could not import: no candidate can get further
+                return Outcome(unchecked=f"{raised.stage} {missing}")
             failures.append(f"on {shapes}: raised {describe_exception(raised.exc)}")
             helpers += [raised] if unchecked_reason(raised.exc) else []
             continue

@@ -42,6 +42,9 @@ class Missing:
         raise MissingHelper(*object.__getattribute__(self, "_where"))
 
     def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("__") and attribute.endswith("__"):
+            # what Python and inspect ask of any object (__wrapped__, __signature__): not a use of it
+            raise AttributeError(attribute)
         module, name = object.__getattribute__(self, "_where")
         raise MissingHelper(module, f"{name}.{attribute}")
 

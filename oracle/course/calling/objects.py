@@ -84,6 +84,9 @@ class Layer:
     # a class without a backward but with a ``derivative()`` that returns the local derivative
     # (d out / d x, elementwise, for the caller to multiply: older handouts) is called so, and noted
     derivative: str = ""
+    # the note for a class whose ``backward()`` takes no upstream gradient though the layer has
+    # one, and returns the local derivative as ``derivative()`` does (a later handout's name for it)
+    local_backward: str = ""
 
 
 def _backward_arguments(backward: Any) -> int:
@@ -146,9 +149,13 @@ def object_call(layer: Layer) -> Call:
         else:
             douts = [1] if _backward_arguments(obj.backward) else []
         note = ""
-        if layer.derivative and not hasattr(obj, "backward") and hasattr(obj, "derivative"):
-            stage, note = f"{label}.derivative", layer.derivative
-            raw = step(stage, obj.derivative)
+        method = _local(obj, layer)
+        if method:
+            stage, note = (
+                f"{label}.{method}",
+                layer.derivative if method == "derivative" else layer.local_backward,
+            )
+            raw = step(stage, getattr(obj, method))
             if raw is None:
                 raise Unfinished(f"{stage} returned None")
             local = np.asarray(raw)
@@ -159,6 +166,19 @@ def object_call(layer: Layer) -> Call:
         return Outcome(out, grads, warning=notes(forward_edits, edited(stage, after), note))
 
     return call
+
+
+def _local(obj: Any, layer: Layer) -> str:
+    """The method that returns the local derivative, for the caller to multiply: '' when there is none."""
+    if layer.derivative and not hasattr(obj, "backward") and hasattr(obj, "derivative"):
+        return "derivative"
+    if layer.local_backward and layer.upstream and callable(getattr(obj, "backward", None)):
+        try:
+            takes = len(inspect.signature(obj.backward).parameters)
+        except (TypeError, ValueError):
+            return ""
+        return "backward" if takes == 0 else ""
+    return ""
 
 
 def _times(dout: Any, local: np.ndarray, stage: str) -> np.ndarray:

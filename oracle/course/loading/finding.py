@@ -13,6 +13,7 @@ from typing import Any
 from oracle.core.errors import UserError
 from oracle.course.calling.calls import APPLIES, NOT_IMPLEMENTED
 from oracle.course.calling.fd import PROBLEM
+from oracle.course.calling.missing import Missing
 from oracle.course.loading import importing
 from oracle.course.loading.unfinished import template_reason
 from oracle.course.loading.unknown import find_unknown
@@ -78,7 +79,8 @@ def find_targets(
             continue
         if COURSE_OF.get(ref.name, followed) != followed:
             continue
-        objects = tuple(getattr(module, n, None) for n in ref.student_names)
+        # a name a failed import stands in for (``Missing``) is not the file's own code
+        objects = tuple(_own(getattr(module, n, None)) for n in ref.student_names)
         if all(o is None for o in objects):
             continue
         applies = APPLIES.get(ref.name)
@@ -96,6 +98,10 @@ def find_targets(
             ref = dataclasses.replace(ref, settings=(settings,))
             targets.append(Target(ref, objects, cli_replay(path, ref.name, dtype), course=followed))
     return targets
+
+
+def _own(obj: Any) -> Any:
+    return None if isinstance(obj, Missing) else obj
 
 
 def _known(name: str, course: str) -> bool:

@@ -26,11 +26,15 @@ from oracle.ops import vision
 
 P = "cmu."
 OLD = f"{CONVENTION}derivative() returns dA/dZ, multiplied by the checker (the Fall 2020-2021 handout)"
+LOCAL = (
+    f"{CONVENTION}backward() takes no dLdA and returns dA/dZ, multiplied by the checker "
+    "(some terms' HW2P1 and HW3P1 handouts, Fall 2024's)"
+)
 ELEMENTWISE = (((4, 5),), ((3, 7),))
 
 
 def _activation(name: str, fn: Any, **more: Any) -> None:
-    layer = Layer(name, derivative=OLD)
+    layer = Layer(name, derivative=OLD, local_backward=LOCAL)
     declare(Reference(P + name, LAYER, fn, ("Z",), more.pop("shapes", ELEMENTWISE), normal,
                       call=object_call(layer), names=(name,), **more))  # fmt: skip
 
@@ -162,6 +166,13 @@ declare(
         ),
         names=("BatchNorm1d",),
         adapt=infer_eps,
+        bugs=(
+            Bug(
+                "dLdZ of shape (1, N, D): a product with a list (x * [y]) adds an axis",
+                "Z",
+                returns(lambda s: None if s.upstream is None else np.asarray(s.jax.grads["Z"])[None]),
+            ),
+        ),
     )
 )
 

@@ -5,7 +5,8 @@ and b as (1, out), HW3 W as (out, in) and b as (out,); both leave ``self.dW`` an
 averaged over the batch (dx is not). The layout is read off the object the student's own
 constructor built; the gradients are compared in the current handout's layout, times N,
 which the row notes. ``SoftmaxCrossEntropy.forward(x, y)`` returns the per-example losses
-(N,) and ``derivative()`` softmax - y, for the caller to multiply.
+(N,) and ``derivative()`` softmax - y, for the caller to multiply. ``BatchNorm(in_feature)``
+is HW1's batch norm as ``mlp``'s ``BatchNorm1d``, its parameters ``gamma`` and ``beta``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from oracle.course.calling.objects import Layer, object_call
 from oracle.course.judging.conventions import CONVENTION
 from oracle.course.judging.samplers import normal
 from oracle.course.reference import LAYER, Reference, declare
+from oracle.courses.cmu11785.mlp import batchnorm, infer_eps
 
 P = "cmu."
 AVERAGED = f"{CONVENTION}dW and db averaged over the batch (the Fall 2020-2021 handout): compared times N"
@@ -133,8 +135,40 @@ declare(
                 "SoftmaxCrossEntropy",
                 forward=(0, 1),
                 derivative=f"{CONVENTION}derivative() returns softmax - y per example (2020-2021 handout)",
+                local_backward=(
+                    f"{CONVENTION}backward() returns softmax - y per example "
+                    "(the HW3P1 handout of some terms, Fall 2024's)"
+                ),
             )
         ),
         names=("SoftmaxCrossEntropy",),
+    )
+)
+
+
+def _in_feature(
+    inputs: Sequence[np.ndarray], settings: Mapping[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    return (inputs[1].size,), {}
+
+
+declare(
+    Reference(
+        P + "BatchNorm",
+        LAYER,
+        batchnorm,
+        ("x", "gamma", "beta"),
+        (((6, 5), (1, 5), (1, 5)), ((8, 3), (1, 3), (1, 3))),
+        normal,
+        call=object_call(
+            Layer(
+                "BatchNorm",
+                build=_in_feature,
+                attributes={"gamma": 1, "beta": 2},
+                grads=("return", "dgamma", "dbeta"),
+            )
+        ),
+        names=("BatchNorm",),
+        adapt=infer_eps,
     )
 )

@@ -12,6 +12,7 @@ backward that overwrites them (``=``) is named.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -39,6 +40,7 @@ def rnn_cell_call(
     inputs: Sequence[Any],
     upstream: Any,
     settings: Mapping[str, Any],
+    label: str = "RNNCell",
 ) -> Outcome:
     cls = impl[0]
     x, h_prev, w_ih, w_hh, b_ih, b_hh = inputs
@@ -46,11 +48,11 @@ def rnn_cell_call(
         cell = cls(x.shape[1], h_prev.shape[1])
     except TypeError as exc:
         raise CannotCall(
-            f"RNNCell: built as RNNCell(input_size, hidden_size), which it does not take ({exc})"
+            f"{label}: built as {label}(input_size, hidden_size), which it does not take ({exc})"
         ) from exc
     weights = dict(zip(WEIGHTS, (w_ih, w_hh, b_ih, b_hh), strict=True))
     if callable(getattr(cell, "init_weights", None)):
-        step("RNNCell.init_weights", cell.init_weights, *weights.values())
+        step(f"{label}.init_weights", cell.init_weights, *weights.values())
     else:
         for attribute, value in weights.items():
             setattr(cell, attribute, value)
@@ -58,27 +60,60 @@ def rnn_cell_call(
         setattr(cell, "d" + attribute, np.full(value.shape, EARLIER))
     before = Watch()
     before.watch("x", x)
-    h_t = output(step("RNNCell.forward", cell.forward, x, h_prev), "RNNCell.forward")
+    h_t = output(step(f"{label}.forward", cell.forward, x, h_prev), f"{label}.forward")
+    _handout_activation(cell, label)
     delta = np.array(upstream, copy=True)
     returned = step(
-        "RNNCell.backward", cell.backward, delta, np.array(h_t, copy=True), x.copy(), h_prev.copy()
+        f"{label}.backward", cell.backward, delta, np.array(h_t, copy=True), x.copy(), h_prev.copy()
     )
     if not isinstance(returned, list | tuple) or len(returned) != 2:
-        raise Problem(f"RNNCell.backward returned {type(returned).__name__}, expected (dx, dh_prev_t)")
+        raise Problem(f"{label}.backward returned {type(returned).__name__}, expected (dx, dh_prev_t)")
     n = x.shape[0]
     grads: dict[str, Any] = {"x": kept(returned[0]), "h_prev": kept(returned[1])}
     for name, attribute in zip(names[2:], WEIGHTS, strict=True):
         value = getattr(cell, "d" + attribute, None)
         if value is None:
-            raise Problem(f"RNNCell.backward left self.d{attribute} None")
+            raise Problem(f"{label}.backward left self.d{attribute} None")
         grads[name] = (np.asarray(value, dtype=np.float64) - EARLIER) * n
-    return Outcome(h_t, grads, warning=notes(edited("RNNCell.forward", before), AVERAGED))
+    return Outcome(h_t, grads, warning=notes(edited(f"{label}.forward", before), AVERAGED))
+
+
+def _handout_activation(cell: Any, label: str) -> None:
+    """CannotCall when the backward needs HW3's ``derivative(state=...)`` and its activation is HW1's.
+
+    The HW3 handout ships its own ``activation.py``, whose ``Tanh.derivative`` takes the
+    state the cell saved (BPTT); a folder holding HW1's ``activation.py`` instead runs the
+    student's cell with a helper it was not written for.
+    """
+    derivative = getattr(getattr(cell, "activation", None), "derivative", None)
+    try:
+        source = inspect.getsource(type(cell).backward)
+        takes = inspect.signature(derivative).parameters if callable(derivative) else {"state": None}
+    except (OSError, TypeError, ValueError):
+        return
+    if "derivative(state" in source.replace(" ", "") and "state" not in takes:
+        raise CannotCall(
+            f"{label}.backward calls self.activation.derivative(state=...), as the HW3 handout's "
+            f"activation.py has it; the {type(cell.activation).__name__} it was given takes no state "
+            "(another homework's activation.py beside the file): put HW3's beside it"
+        )
 
 
 def rnn_cell(
     x: jax.Array, h: jax.Array, w_ih: jax.Array, w_hh: jax.Array, b_ih: jax.Array, b_hh: jax.Array
 ) -> jax.Array:
     return jnp.tanh(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
+
+
+def rnn_cell_2020_call(
+    names: Sequence[str],
+    impl: Sequence[Any],
+    inputs: Sequence[Any],
+    upstream: Any,
+    settings: Mapping[str, Any],
+) -> Outcome:
+    """The Fall 2020 handout's ``RNN_Cell``: the same cell and calls under its older name."""
+    return rnn_cell_call(names, impl, inputs, upstream, settings, label="RNN_Cell")
 
 
 def _overwritten(s: Any) -> Any:
@@ -98,6 +133,25 @@ declare(
         normal,
         call=rnn_cell_call,
         names=("RNNCell",),
+        bugs=(
+            Bug(
+                "the weight gradients assigned (=), not accumulated (+=) over the time steps",
+                "every gradient",
+                returns(_overwritten),
+            ),
+        ),
+    )
+)
+declare(
+    Reference(
+        "cmu.RNN_Cell",
+        LAYER,
+        rnn_cell,
+        ("x", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh"),
+        (((3, 4), (3, 5), (5, 4), (5, 5), (5,), (5,)), ((2, 2), (2, 3), (3, 2), (3, 3), (3,), (3,))),
+        normal,
+        call=rnn_cell_2020_call,
+        names=("RNN_Cell",),
         bugs=(
             Bug(
                 "the weight gradients assigned (=), not accumulated (+=) over the time steps",
