@@ -17,11 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
+from oracle.core.lazy_jax import jax, jnp, lax
 from oracle.course.calling.objects import Layer, object_call
 from oracle.course.judging.bugs import Bug, output_bug, returns
 from oracle.course.judging.samplers import normal

@@ -21,11 +21,10 @@ import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from oracle.core.judgement import Outcome, as_numbers
+from oracle.core.lazy_jax import jax, jnp
 from oracle.course.calling.calls import Call, CannotCall, Problem, Watch, edited, kept, notes, output, step
 from oracle.course.judging.bugs import Bug, returns
 from oracle.course.judging.conventions import CONVENTION, joined

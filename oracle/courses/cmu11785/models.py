@@ -14,10 +14,10 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
 import numpy as np
 
 from oracle.core.judgement import Outcome
+from oracle.core.lazy_jax import jax
 from oracle.course.calling.calls import Call, CannotCall, Problem, Watch, edited, kept, notes, output, step
 from oracle.course.judging.samplers import normal
 from oracle.course.reference import LAYER, Reference, declare

@@ -14,11 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
+from oracle.core.lazy_jax import jax, jnp, lax
 from oracle.course.judging.bugs import Bug
 from oracle.course.judging.samplers import normal
 from oracle.course.reference import LAYER, Reference, declare
