@@ -60,6 +60,9 @@ if TYPE_CHECKING:
 # registry, would be asked for its COURSE while it is still being imported.
 _LATER = {
     "load_module": "oracle.course.loading.finding",
+    "select_targets": "oracle.course.loading.finding",
+    "REFERENCES": "oracle.course.registry",
+    "COURSE_OF": "oracle.course.registry",
     "register_reference": "oracle.course.registry",
 }
 
